@@ -1,0 +1,85 @@
+"""A typed, `openai`-shaped client for the chat-image gateway endpoint.
+
+The hand-written layer over the generated `chat_image_api` package: content-part unions,
+messages, a typed chat completion, and `ChatImage` / `AsyncChatImage`.
+"""
+
+from ._client import AsyncChatImage, ChatImage
+from ._completion import (
+    ChatCompletion,
+    ChatCompletionMessage,
+    Choice,
+    CompletionTokensDetails,
+    PromptTokensDetails,
+    Usage,
+    parse_chat_completion,
+)
+from ._content import (
+    ContentPart,
+    ImageDetail,
+    ImagePart,
+    ImageURL,
+    TextPart,
+    UnknownPart,
+    parse_content_part,
+)
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ChatImageError,
+    ConflictError,
+    InternalServerError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from ._messages import AssistantMessage, Message, Role, SystemMessage, UserMessage, parse_message
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AssistantMessage",
+    "AsyncChatImage",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatCompletion",
+    "ChatCompletionMessage",
+    "ChatImage",
+    "ChatImageError",
+    "Choice",
+    "CompletionTokensDetails",
+    "ConflictError",
+    "ContentPart",
+    "ImageDetail",
+    "ImagePart",
+    "ImageURL",
+    "InternalServerError",
+    "InvalidInputError",
+    "Message",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PromptTokensDetails",
+    "RateLimitError",
+    "Role",
+    "SystemMessage",
+    "TextPart",
+    "UnknownPart",
+    "UnprocessableEntityError",
+    "Usage",
+    "UserMessage",
+    "__version__",
+    "parse_chat_completion",
+    "parse_content_part",
+    "parse_message",
+]

@@ -1,0 +1,336 @@
+"""`ChatImage` and `AsyncChatImage`: the `openai`-shaped entry points.
+
+Both wrap the generated `AuthenticatedClient`, which holds the httpx client, and differ only
+in how they send; building the request and reading the answer live in `_wire`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from chat_image_api import AuthenticatedClient
+
+from ._completion import ChatCompletion
+from ._errors import APIConnectionError, APITimeoutError
+from ._settings import DEFAULT_MAX_RETRIES, Settings, to_timeout
+from ._version import __version__
+from ._wire import MessageParam, build_body, build_request, read_completion
+
+__all__ = ["AsyncChatImage", "ChatImage"]
+
+_USER_AGENT = f"chat-image-python/{__version__}"
+
+
+@contextlib.contextmanager
+def _transport_errors(request: httpx.Request) -> Iterator[None]:
+    """httpx's transport failures, as this package's connection and timeout errors."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise APITimeoutError(request=request) from None
+    except httpx.TransportError as exc:
+        raise APIConnectionError(request=request, message=f"Connection error: {exc}") from None
+
+
+class _BaseClient:
+    """Settings and the generated client; no I/O."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | httpx.URL | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int,
+        default_headers: Mapping[str, str] | None,
+    ) -> None:
+        self._settings = Settings.resolve(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+        self._headers = {
+            "User-Agent": _USER_AGENT,
+            **(default_headers or {}),
+            "Authorization": f"Bearer {self._settings.api_key}",
+        }
+        self._api = AuthenticatedClient(
+            base_url=self._settings.base_url,
+            token=self._settings.api_key,
+            timeout=self._settings.timeout,
+            headers=dict(default_headers or {}),
+        )
+        self._owns_http_client = True
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self._settings.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._settings.timeout
+
+    @property
+    def api_client(self) -> AuthenticatedClient:
+        """The generated client underneath, for calling the generated endpoint directly."""
+        return self._api
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    def _body(
+        self,
+        model: str,
+        messages: Iterable[MessageParam],
+        max_tokens: int,
+        params: Mapping[str, Any],
+    ) -> Any:
+        return build_body(model=model, messages=messages, max_tokens=max_tokens, params=params)
+
+    def _request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        body: Any,
+        extra_headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> httpx.Request:
+        headers = self._headers if not extra_headers else {**self._headers, **extra_headers}
+        return build_request(
+            http,
+            base_url=self._settings.base_url,
+            headers=headers,
+            body=body,
+            timeout=self._settings.timeout if timeout is None else to_timeout(timeout),
+        )
+
+
+def _params(
+    temperature: float | None,
+    top_p: float | None,
+    n: int | None,
+    stop: str | Sequence[str] | None,
+    seed: int | None,
+    presence_penalty: float | None,
+    frequency_penalty: float | None,
+    user: str | None,
+    extra_body: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "temperature": temperature,
+        "top_p": top_p,
+        "n": n,
+        "stop": stop,
+        "seed": seed,
+        "presence_penalty": presence_penalty,
+        "frequency_penalty": frequency_penalty,
+        "user": user,
+        **(extra_body or {}),
+    }
+
+
+class ChatImage(_BaseClient):
+    """A synchronous client: `ChatImage().chat.completions.create(...)`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._http_client: httpx.Client | None = None
+        if http_client is not None:
+            self._api.set_httpx_client(http_client)
+            self._owns_http_client = False
+        self.chat = _Chat(_Completions(self))
+
+    def _http(self) -> httpx.Client:
+        if self._http_client is None:
+            self._http_client = self._api.get_httpx_client()
+        return self._http_client
+
+    def _send(self, request: httpx.Request) -> ChatCompletion:
+        with _transport_errors(request):
+            response = self._http().send(request)
+            response.read()
+        return read_completion(response)
+
+    def close(self) -> None:
+        """Close the connection pool, unless the caller passed their own httpx client."""
+        if self._owns_http_client:
+            self._http().close()
+
+    def __del__(self) -> None:
+        # `client = ChatImage()` without `with` is the common notebook idiom (as with the
+        # `openai` package): release the pool when the client goes, not at interpreter exit.
+        http = getattr(self, "_http_client", None)
+        try:
+            if http is not None and self._owns_http_client:
+                http.close()
+        except Exception:  # noqa: S110 - nothing useful to do during garbage collection
+            pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncChatImage(_BaseClient):
+    """An asyncio client: `await AsyncChatImage().chat.completions.create(...)`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        if http_client is not None:
+            self._api.set_async_httpx_client(http_client)
+            self._owns_http_client = False
+        self.chat = _AsyncChat(_AsyncCompletions(self))
+
+    def _http(self) -> httpx.AsyncClient:
+        return self._api.get_async_httpx_client()
+
+    async def _send(self, request: httpx.Request) -> ChatCompletion:
+        with _transport_errors(request):
+            response = await self._http().send(request)
+            await response.aread()
+        return read_completion(response)
+
+    async def close(self) -> None:
+        """Close the connection pool, unless the caller passed their own httpx client."""
+        if self._owns_http_client:
+            await self._http().aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+class _Completions:
+    """`client.chat.completions`."""
+
+    def __init__(self, client: ChatImage) -> None:
+        self._client = client
+
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        max_tokens: int,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ChatCompletion:
+        """Send one chat completion request and return the typed answer.
+
+        `messages` may mix typed messages and the dicts the `openai` package takes. Arguments
+        left as None are not sent; `extra_body` adds fields this signature does not name.
+        """
+        params = _params(
+            temperature, top_p, n, stop, seed, presence_penalty, frequency_penalty, user, extra_body
+        )
+        client = self._client
+        body = client._body(model, messages, max_tokens, params)
+        request = client._request(client._http(), body, extra_headers, timeout)
+        return client._send(request)
+
+
+class _AsyncCompletions:
+    """`client.chat.completions`, awaitable."""
+
+    def __init__(self, client: AsyncChatImage) -> None:
+        self._client = client
+
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[MessageParam],
+        max_tokens: int,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        n: int | None = None,
+        stop: str | Sequence[str] | None = None,
+        seed: int | None = None,
+        presence_penalty: float | None = None,
+        frequency_penalty: float | None = None,
+        user: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> ChatCompletion:
+        """Send one chat completion request and return the typed answer (see `ChatImage`)."""
+        params = _params(
+            temperature, top_p, n, stop, seed, presence_penalty, frequency_penalty, user, extra_body
+        )
+        client = self._client
+        body = client._body(model, messages, max_tokens, params)
+        request = client._request(client._http(), body, extra_headers, timeout)
+        return await client._send(request)
+
+
+class _Chat:
+    """`client.chat`."""
+
+    def __init__(self, completions: _Completions) -> None:
+        self.completions = completions
+
+
+class _AsyncChat:
+    """`client.chat`, awaitable."""
+
+    def __init__(self, completions: _AsyncCompletions) -> None:
+        self.completions = completions

@@ -1,0 +1,232 @@
+"""The chat completion object, parsed strictly where it matters and tolerantly elsewhere.
+
+The upstream spec declares the 200 body as `{}`, so this shape follows what OpenAI documents
+and OpenAI-compatible servers send: `choices` and each choice's `message` are required,
+everything else may be missing, and fields nobody here knows are kept in `extra`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import attrs
+
+__all__ = [
+    "ChatCompletion",
+    "ChatCompletionMessage",
+    "Choice",
+    "CompletionTokensDetails",
+    "PromptTokensDetails",
+    "ResponseShapeError",
+    "Usage",
+    "parse_chat_completion",
+]
+
+_T = TypeVar("_T")
+
+
+class ResponseShapeError(ValueError):
+    """The JSON is not a chat completion; `path` says where (e.g. `choices[0].message`)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}" if path else problem)
+
+
+def _empty() -> Mapping[str, Any]:
+    return {}
+
+
+@attrs.frozen
+class PromptTokensDetails:
+    cached_tokens: int | None = None
+    audio_tokens: int | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+
+@attrs.frozen
+class CompletionTokensDetails:
+    reasoning_tokens: int | None = None
+    audio_tokens: int | None = None
+    accepted_prediction_tokens: int | None = None
+    rejected_prediction_tokens: int | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+
+@attrs.frozen
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+
+@attrs.frozen
+class ChatCompletionMessage:
+    role: str
+    content: str | None = None
+    refusal: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+
+@attrs.frozen
+class Choice:
+    index: int
+    message: ChatCompletionMessage
+    finish_reason: str | None = None
+    logprobs: Any = None
+    extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+
+@attrs.frozen
+class ChatCompletion:
+    id: str | None
+    choices: tuple[Choice, ...]
+    created: int | None = None
+    model: str | None = None
+    object: str | None = None
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+
+class _Reader:
+    """Typed access to one JSON object, remembering which keys were consumed."""
+
+    __slots__ = ("_data", "_path", "_seen")
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, dict):
+            raise ResponseShapeError(path, f"expected an object, got {_json_type(data)}")
+        self._data: dict[str, Any] = data
+        self._path = path
+        self._seen: set[str] = set()
+
+    def _child(self, key: str) -> str:
+        return f"{self._path}.{key}" if self._path else key
+
+    def get(self, key: str, kind: type[_T], *, required: bool = False) -> _T | None:
+        self._seen.add(key)
+        value = self._data.get(key)
+        if value is None:
+            if required:
+                raise ResponseShapeError(self._child(key), "missing")
+            return None
+        # bool is an int in Python but never a count in JSON.
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        if kind is int and isinstance(value, float) and value.is_integer():
+            return int(value)  # type: ignore[return-value]
+        raise ResponseShapeError(
+            self._child(key), f"expected {_KIND_NAMES[kind]}, got {_json_type(value)}"
+        )
+
+    def reader(self, key: str, *, required: bool = False) -> _Reader | None:
+        value = self.get(key, dict, required=required)
+        return None if value is None else _Reader(value, self._child(key))
+
+    def extra(self) -> Mapping[str, Any]:
+        return {key: value for key, value in self._data.items() if key not in self._seen}
+
+    def raw(self, key: str) -> Any:
+        self._seen.add(key)
+        return self._data.get(key)
+
+    def path(self, key: str) -> str:
+        return self._child(key)
+
+
+_KIND_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "an integer",
+    dict: "an object",
+    list: "an array",
+}
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return _KIND_NAMES.get(type(value), type(value).__name__)
+
+
+def _prompt_details(r: _Reader | None) -> PromptTokensDetails | None:
+    if r is None:
+        return None
+    return PromptTokensDetails(r.get("cached_tokens", int), r.get("audio_tokens", int), r.extra())
+
+
+def _completion_details(r: _Reader | None) -> CompletionTokensDetails | None:
+    if r is None:
+        return None
+    return CompletionTokensDetails(
+        r.get("reasoning_tokens", int),
+        r.get("audio_tokens", int),
+        r.get("accepted_prediction_tokens", int),
+        r.get("rejected_prediction_tokens", int),
+        r.extra(),
+    )
+
+
+def _usage(r: _Reader | None) -> Usage | None:
+    if r is None:
+        return None
+    return Usage(
+        r.get("prompt_tokens", int),
+        r.get("completion_tokens", int),
+        r.get("total_tokens", int),
+        _prompt_details(r.reader("prompt_tokens_details")),
+        _completion_details(r.reader("completion_tokens_details")),
+        r.extra(),
+    )
+
+
+def _message(r: _Reader) -> ChatCompletionMessage:
+    return ChatCompletionMessage(
+        r.get("role", str) or "assistant",
+        r.get("content", str),
+        r.get("refusal", str),
+        r.extra(),
+    )
+
+
+def _choice(r: _Reader, position: int) -> Choice:
+    message = r.reader("message", required=True)
+    assert message is not None
+    index = r.get("index", int)
+    return Choice(
+        position if index is None else index,
+        _message(message),
+        r.get("finish_reason", str),
+        r.raw("logprobs"),
+        r.extra(),
+    )
+
+
+def parse_chat_completion(data: object) -> ChatCompletion:
+    """The typed completion for decoded JSON; `ResponseShapeError` names the first bad field."""
+    r = _Reader(data, "")
+    items = r.get("choices", list, required=True)
+    assert items is not None
+    choices = tuple(
+        _choice(_Reader(item, f"choices[{position}]"), position)
+        for position, item in enumerate(items)
+    )
+    return ChatCompletion(
+        r.get("id", str),
+        choices,
+        r.get("created", int),
+        r.get("model", str),
+        r.get("object", str),
+        _usage(r.reader("usage")),
+        r.get("system_fingerprint", str),
+        r.extra(),
+    )

@@ -1,0 +1,245 @@
+"""Content parts: the union of part types the upstream spec leaves as one loose object.
+
+The generator ignores OpenAPI discriminators, so parsing dispatches on `type` here. A part
+whose type this version does not know is kept verbatim as `UnknownPart` and sent back
+unchanged, rather than being forced into a class that would drop its fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final, Literal, TypeAlias, get_args
+from urllib.parse import urlsplit
+
+import attrs
+
+from chat_image_api import models as api
+from chat_image_api.types import UNSET
+
+from ._errors import InvalidInputError
+
+__all__ = [
+    "ContentPart",
+    "ImageDetail",
+    "ImagePart",
+    "ImageURL",
+    "TextPart",
+    "UnknownPart",
+    "parse_content_part",
+]
+
+ImageDetail: TypeAlias = Literal["auto", "low", "high"]
+IMAGE_DETAILS: Final[frozenset[str]] = frozenset(get_args(ImageDetail))
+# Only the head of a data URL is checked: scanning a 20 MB payload would cost a copy's worth
+# of time for no gain, and the gateway decodes it anyway.
+_DATA_URL_HEAD = re.compile(r"data:image/[A-Za-z0-9.+-]+;base64,", re.ASCII)
+
+
+def _empty_extra() -> Mapping[str, Any]:
+    return {}
+
+
+def _check_str(field: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
+
+
+def check_image_url(url: object) -> None:
+    """Refuse what the gateway cannot fetch or decode, without echoing a data URL's payload."""
+    _check_str("url", url)
+    assert isinstance(url, str)
+    head = url[:64]
+    lowered = head.lower()
+    if lowered.startswith(("https://", "http://")):
+        if not urlsplit(head).netloc:
+            raise InvalidInputError("url", f"{head!r} has no host")
+        return
+    if lowered.startswith("data:"):
+        if not _DATA_URL_HEAD.match(head):
+            raise InvalidInputError(
+                "url", "a data URL must start with data:image/<type>;base64, (e.g. image/png)"
+            )
+        return
+    scheme = head.split(":", 1)[0] if ":" in head else ""
+    shown = f"scheme {scheme!r}" if scheme else f"{head[:40]!r} (no scheme)"
+    raise InvalidInputError(
+        "url", f"{shown} is not allowed; use an http(s) URL or a data:image/...;base64, URL"
+    )
+
+
+def _validate_url(_: object, __: attrs.Attribute[str], value: str) -> None:
+    check_image_url(value)
+
+
+def _validate_detail(_: object, __: attrs.Attribute[ImageDetail | None], value: object) -> None:
+    if value is not None and value not in IMAGE_DETAILS:
+        raise InvalidInputError("detail", f"{value!r} is not one of 'auto', 'low', 'high'")
+
+
+def _validate_text(_: object, __: attrs.Attribute[str], value: object) -> None:
+    _check_str("text", value)
+
+
+def _validate_extra(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise InvalidInputError("extra", f"expected a mapping, got {type(value).__name__}")
+
+
+@attrs.frozen
+class ImageURL:
+    """Where the image is: an http(s) URL or a `data:image/...;base64,` URL."""
+
+    url: str = attrs.field(validator=_validate_url)
+    detail: ImageDetail | None = attrs.field(default=None, validator=_validate_detail)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra, repr=False
+    )
+
+    def __repr__(self) -> str:
+        # A data URL can be megabytes long: show its head only.
+        url = self.url if len(self.url) <= 80 else f"{self.url[:60]}...({len(self.url)} chars)"
+        return f"ImageURL(url={url!r}, detail={self.detail!r})"
+
+    def to_api(self) -> api.ImageUrl:
+        """The generated model, which owns the wire format."""
+        model = api.ImageUrl(self.url, UNSET if self.detail is None else self.detail)
+        model.additional_properties = dict(self.extra)
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+def _validate_image_url(_: object, __: attrs.Attribute[ImageURL], value: object) -> None:
+    if not isinstance(value, ImageURL):
+        raise InvalidInputError("image_url", f"expected an ImageURL, got {type(value).__name__}")
+
+
+@attrs.frozen
+class TextPart:
+    """A `{"type": "text", "text": ...}` part."""
+
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = attrs.field(validator=_validate_text)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
+
+    def to_api(self) -> api.ContentPart:
+        """The generated model, which owns the wire format."""
+        model = api.ContentPart(type_=self.type, text=self.text)
+        model.additional_properties = dict(self.extra)
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+@attrs.frozen
+class ImagePart:
+    """A `{"type": "image_url", "image_url": {"url": ..., "detail": ...}}` part."""
+
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    image_url: ImageURL = attrs.field(validator=_validate_image_url)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
+
+    @classmethod
+    def from_url(cls, url: str, detail: ImageDetail | None = None) -> ImagePart:
+        """An image part for an http(s) or data URL."""
+        return cls(ImageURL(url, detail))
+
+    def to_api(self) -> api.ContentPart:
+        """The generated model, which owns the wire format."""
+        model = api.ContentPart(type_=self.type, image_url=self.image_url.to_api())
+        model.additional_properties = dict(self.extra)
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+def _validate_unknown(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise InvalidInputError("", f"expected a mapping, got {type(value).__name__}")
+    part_type = value.get("type")
+    if not isinstance(part_type, str) or not part_type:
+        raise InvalidInputError("type", "a content part needs a non-empty string 'type'")
+    if part_type in _KNOWN_TYPES:
+        raise InvalidInputError(
+            "type", f"{part_type!r} parts are {_KNOWN_TYPES[part_type].__name__}, not UnknownPart"
+        )
+
+
+@attrs.frozen
+class UnknownPart:
+    """A part of a type this version does not model, kept exactly as given."""
+
+    data: Mapping[str, Any] = attrs.field(validator=_validate_unknown)
+
+    @property
+    def type(self) -> str:
+        part_type: str = self.data["type"]
+        return part_type
+
+    def to_api(self) -> api.ContentPart:
+        """The generated model, with every field but `type` carried verbatim."""
+        model = api.ContentPart(type_=self.type)
+        model.additional_properties = {k: v for k, v in self.data.items() if k != "type"}
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+ContentPart: TypeAlias = TextPart | ImagePart | UnknownPart
+_KNOWN_TYPES: Final[dict[str, type[TextPart] | type[ImagePart]]] = {
+    "text": TextPart,
+    "image_url": ImagePart,
+}
+
+
+def _extra(data: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key not in known}
+
+
+def _parse_image_url(data: object) -> ImageURL:
+    if isinstance(data, str):
+        raise InvalidInputError(
+            "image_url", 'expected an object like {"url": "https://..."}, got a bare string'
+        )
+    if not isinstance(data, Mapping):
+        raise InvalidInputError("image_url", f"expected an object, got {type(data).__name__}")
+    if "url" not in data:
+        raise InvalidInputError("image_url.url", "missing")
+    try:
+        return ImageURL(data["url"], data.get("detail"), extra=_extra(data, ("url", "detail")))
+    except InvalidInputError as exc:
+        raise exc.under("image_url") from None
+
+
+def parse_content_part(data: object) -> ContentPart:
+    """The typed part for a part object (a dict as OpenAI's SDK takes, or a parsed JSON part).
+
+    Typed parts pass through, so callers can mix both forms.
+    """
+    if isinstance(data, TextPart | ImagePart | UnknownPart):
+        return data
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(
+            "", f"expected a TextPart, ImagePart or part dict, got {type(data).__name__}"
+        )
+    part_type = data.get("type")
+    if part_type == "text":
+        if "text" not in data:
+            raise InvalidInputError("text", "missing")
+        return TextPart(data["text"], extra=_extra(data, ("type", "text")))
+    if part_type == "image_url":
+        if "image_url" not in data:
+            raise InvalidInputError("image_url", "missing")
+        return ImagePart(
+            _parse_image_url(data["image_url"]), extra=_extra(data, ("type", "image_url"))
+        )
+    return UnknownPart(data)

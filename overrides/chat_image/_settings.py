@@ -1,0 +1,98 @@
+"""Where the base URL, the API key and the defaults come from: arguments, then environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Final
+
+import attrs
+import httpx
+
+from ._errors import InvalidInputError
+
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Settings"]
+
+# Project-specific names win over the OpenAI ones, which users of OpenAI-compatible
+# gateways usually have set already.
+API_KEY_ENV: Final = ("CHAT_IMAGE_API_KEY", "OPENAI_API_KEY")
+BASE_URL_ENV: Final = ("CHAT_IMAGE_BASE_URL", "OPENAI_BASE_URL")
+# A connection is up in milliseconds or not at all; a vision model may think for a while.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(120.0, connect=5.0)
+DEFAULT_MAX_RETRIES: Final = 2
+# The spec's path already starts with /v1, while OpenAI-style base URLs end with it.
+_API_VERSION_SUFFIX: Final = "/v1"
+
+
+def _from_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def normalize_base_url(url: str | httpx.URL) -> str:
+    """`https://gw.example/v1/` and `https://gw.example` both mean the same gateway here."""
+    text = str(url).strip().rstrip("/")
+    parsed = httpx.URL(text)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidInputError("base_url", f"{text!r} is not an http(s) URL with a host")
+    if text.endswith(_API_VERSION_SUFFIX):
+        text = text[: -len(_API_VERSION_SUFFIX)]
+    return text
+
+
+@attrs.frozen
+class Settings:
+    """What a client needs to reach the gateway. The key never shows in its repr."""
+
+    base_url: str
+    api_key: str = attrs.field(repr=False)
+    timeout: httpx.Timeout
+    max_retries: int
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        api_key: str | None,
+        base_url: str | httpx.URL | None,
+        timeout: float | httpx.Timeout | None,
+        max_retries: int,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        env = os.environ if environ is None else environ
+        key = api_key if api_key is not None else _from_env(API_KEY_ENV, env)
+        if not key:
+            raise InvalidInputError(
+                "api_key",
+                "missing; pass api_key=... or set " + " or ".join(API_KEY_ENV),
+            )
+        url = base_url if base_url is not None else _from_env(BASE_URL_ENV, env)
+        if not url:
+            raise InvalidInputError(
+                "base_url",
+                "missing; pass base_url=... or set " + " or ".join(BASE_URL_ENV),
+            )
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise InvalidInputError("max_retries", f"expected an integer >= 0, got {max_retries!r}")
+        return cls(
+            base_url=normalize_base_url(url),
+            api_key=key,
+            timeout=to_timeout(timeout),
+            max_retries=max_retries,
+        )
+
+
+def to_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A number means that many seconds for every phase, as in httpx; None means the default."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise InvalidInputError(
+            "timeout", f"expected seconds > 0 or an httpx.Timeout, got {timeout!r}"
+        )
+    return httpx.Timeout(float(timeout))

@@ -1,0 +1,111 @@
+"""From typed arguments to an httpx request, and from an httpx response to a typed result.
+
+The generated package owns the wire format: the body is the generated
+`ChatCompletionRequest`, and the method, path, headers and JSON come from the generated
+endpoint's own request builder. We call that builder rather than `sync_detailed()` because
+the latter parses the 200 body into the spec's empty `{}` model and, when the body is not
+JSON, raises without the response; this layer needs the raw response to parse a typed
+completion and to say what went wrong. Sync and async clients share everything here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from chat_image_api import models as api
+from chat_image_api.api.chat import create_chat_completion
+
+from ._completion import ChatCompletion, ResponseShapeError, parse_chat_completion
+from ._errors import APIResponseValidationError, InvalidInputError, status_error
+from ._messages import Message, parse_message
+
+__all__ = ["build_body", "build_request", "read_completion"]
+
+MessageParam = Message | Mapping[str, Any]
+
+
+def _check_model(model: object) -> str:
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidInputError("model", f"expected a non-empty string, got {model!r}")
+    return model
+
+
+def _check_max_tokens(max_tokens: object) -> int:
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens <= 0:
+        raise InvalidInputError("max_tokens", f"expected a positive integer, got {max_tokens!r}")
+    return max_tokens
+
+
+def _messages_to_api(messages: Iterable[MessageParam]) -> list[api.ChatMessage]:
+    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
+        raise InvalidInputError(
+            "messages", f"expected a list of messages, got {type(messages).__name__}"
+        )
+    converted = []
+    for index, item in enumerate(messages):
+        try:
+            converted.append(parse_message(item).to_api())
+        except InvalidInputError as exc:
+            raise exc.under(f"messages[{index}]") from None
+    if not converted:
+        raise InvalidInputError("messages", "empty; give at least one message")
+    return converted
+
+
+def build_body(
+    *,
+    model: str,
+    messages: Iterable[MessageParam],
+    max_tokens: int,
+    params: Mapping[str, Any],
+) -> api.ChatCompletionRequest:
+    """The generated request model for validated arguments; `params` are optional fields."""
+    body = api.ChatCompletionRequest(
+        model=_check_model(model),
+        messages=_messages_to_api(messages),
+        max_tokens=_check_max_tokens(max_tokens),
+    )
+    body.additional_properties = {k: v for k, v in params.items() if v is not None}
+    return body
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient,
+    *,
+    base_url: str,
+    headers: Mapping[str, str],
+    body: api.ChatCompletionRequest,
+    timeout: httpx.Timeout,
+) -> httpx.Request:
+    """The request the generated endpoint describes, on `http`, with our URL and headers.
+
+    Headers and an absolute URL go on every request so that a caller's own httpx client,
+    which knows neither, works the same as the one we build.
+    """
+    kwargs = create_chat_completion._get_kwargs(body=body)
+    return http.build_request(
+        kwargs["method"],
+        base_url + kwargs["url"],
+        json=kwargs["json"],
+        headers={**kwargs["headers"], **headers},
+        timeout=timeout,
+    )
+
+
+def read_completion(response: httpx.Response) -> ChatCompletion:
+    """The typed completion in a read response, or the error that says why there is none."""
+    if not response.is_success:
+        raise status_error(response)
+    try:
+        data = json.loads(response.content)
+    except (ValueError, RecursionError) as exc:
+        problem = "empty body" if not response.content else f"body is not JSON ({exc})"
+        raise APIResponseValidationError(response, problem) from None
+    try:
+        return parse_chat_completion(data)
+    except ResponseShapeError as exc:
+        raise APIResponseValidationError(response, f"not a chat completion: {exc}") from None
