@@ -33,8 +33,11 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite against the package as `pip install .` ships it."""
-    session.install(".", *_group("test"))
+    """Run the test suite against the package as `pip install .` ships it.
+
+    The drift tests regenerate and type-check, so the pipeline's pinned tools come too.
+    """
+    session.install(".", *_group("test"), *_group("drift"))
     session.run("pytest", *session.posargs)
 
 

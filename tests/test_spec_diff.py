@@ -137,6 +137,16 @@ def test_page_extraction_keeps_the_spec_section_byte_for_byte():
     assert page.rstrip("\n").endswith(text.rstrip("\n"))
 
 
+def test_client_option_catches_what_the_spec_verdict_cannot():
+    """A title is documentation (non-breaking), but the generator renames models after it."""
+    case = CORPUS / "title_renames_models.yaml"
+    done = run_script("spec_diff.py", case, "--base", CORPUS / "base.yaml", "--client")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Non-breaking changes (1)" in done.stdout
+    assert "Client regenerated from the candidate: PROBLEMS" in done.stdout
+    assert "chat_image_api.models has no ChatCompletionRequest" in done.stdout
+
+
 # Direction-dependent rules, on small in-memory documents.
 
 

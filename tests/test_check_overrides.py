@@ -1,0 +1,112 @@
+"""Check 2: overrides/ against a generated tree, whichever spec it was made from."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline import ROOT, Case, corpus, import_script, run_script
+
+OVERRIDE_CASES = [case for case in corpus() if case.overrides is not None]
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for every tree checked here: httpx and attrs are analysed once."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+@pytest.fixture(scope="session")
+def regenerate(tmp_path_factory: pytest.TempPathFactory):
+    made: dict[Path, Path] = {}
+
+    def from_spec(spec: Path) -> Path:
+        if spec not in made:
+            output = tmp_path_factory.mktemp(spec.stem)
+            done = run_script("generate.py", "--spec", spec, "--output", output)
+            assert done.returncode == 0, done.stderr
+            made[spec] = output
+        return made[spec]
+
+    return from_spec
+
+
+def test_the_committed_tree_fits(mypy_cache):
+    done = run_script("check_overrides.py", "--mypy-cache-dir", mypy_cache)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "mypy --strict and the wire contract pass" in done.stdout
+
+
+@pytest.mark.parametrize("case", OVERRIDE_CASES, ids=lambda case: case.name)
+def test_corpus_spec_regenerated_and_checked(case: Case, regenerate, mypy_cache):
+    tree = regenerate(case.path)
+    done = run_script("check_overrides.py", "--generated", tree, "--mypy-cache-dir", mypy_cache)
+    assert case.overrides is not None
+    outcome, *tokens = case.overrides
+    assert done.returncode == {"pass": 0, "fail": 1}[outcome], done.stdout + done.stderr
+    for token in tokens:
+        assert token in done.stdout, f"{token!r} not named in:\n{done.stdout}"
+
+
+def test_a_rename_typing_cannot_see_is_caught_by_the_wire_contract(regenerate, mypy_cache):
+    """maxTokens upstream: the attribute stays `max_tokens`, so mypy passes; the JSON does not."""
+    tree = regenerate(ROOT / "tests" / "spec_corpus" / "renamed_property.yaml")
+    done = run_script("check_overrides.py", "--generated", tree, "--mypy-cache-dir", mypy_cache)
+    assert done.returncode == 1
+    assert "mypy --strict over" not in done.stdout
+    assert (
+        "request JSON at $: key 'max_tokens' missing; it has 'maxTokens' instead; "
+        "relied on by overrides/chat_image/_wire.py: build_body"
+    ) in done.stdout
+
+
+def test_the_private_request_builder_is_part_of_the_contract(tmp_path, mypy_cache):
+    tree = tmp_path / "generated"
+    shutil.copytree(ROOT / "generated", tree, ignore=shutil.ignore_patterns("__pycache__"))
+    endpoint = tree / "chat_image_api" / "api" / "chat" / "create_chat_completion.py"
+    source = endpoint.read_text(encoding="utf-8")
+    assert "def _get_kwargs(" in source
+    endpoint.write_text(source.replace("_get_kwargs", "_request_kwargs"), encoding="utf-8")
+    done = run_script("check_overrides.py", "--generated", tree, "--mypy-cache-dir", mypy_cache)
+    assert done.returncode == 1
+    assert "create_chat_completion._get_kwargs is gone" in done.stdout
+    assert "overrides/chat_image/_wire.py: build_request" in done.stdout
+
+
+def test_a_changed_request_builder_result_is_caught(tmp_path, mypy_cache):
+    tree = tmp_path / "generated"
+    shutil.copytree(ROOT / "generated", tree, ignore=shutil.ignore_patterns("__pycache__"))
+    endpoint = tree / "chat_image_api" / "api" / "chat" / "create_chat_completion.py"
+    source = endpoint.read_text(encoding="utf-8")
+    assert source.count('"url": "/v1/chat/completions"') == 1
+    endpoint.write_text(source.replace('"url": "/v1', '"path": "/v1'), encoding="utf-8")
+    done = run_script("check_overrides.py", "--generated", tree, "--mypy-cache-dir", mypy_cache)
+    assert done.returncode == 1
+    assert "_get_kwargs(...)['url'] is None, not '/v1/chat/completions'" in done.stdout
+
+
+def _function_source(use_override: str) -> str:
+    """The source of 'overrides/chat_image/_x.py: Class.method' (or a function)."""
+    file, qualname = use_override.split(": ")
+    tree = ast.parse((ROOT / file).read_text(encoding="utf-8"))
+    *owners, name = qualname.split(".")
+    scope: list[ast.stmt] = tree.body
+    for owner in owners:
+        (cls,) = [n for n in scope if isinstance(n, ast.ClassDef) and n.name == owner]
+        scope = cls.body
+    (func,) = [n for n in scope if isinstance(n, ast.FunctionDef) and n.name == name]
+    segment = ast.get_source_segment((ROOT / file).read_text(encoding="utf-8"), func)
+    assert segment is not None
+    return segment
+
+
+@pytest.mark.parametrize("use", import_script("check_overrides").CONTRACT, ids=str)
+def test_the_contract_names_overrides_that_really_use_the_field(use):
+    """Keeps the contract honest when overrides/ is refactored: a stale entry fails here."""
+    source = _function_source(use.override)
+    assert f"api.{use.model}(" in source
+    if use.position is None:
+        assert f"{use.field}=" in source
