@@ -1,10 +1,13 @@
-"""Sessions: `generate` writes generated/; `tests`, `lint`, `typecheck` check the rest.
+"""Sessions: `generate` writes generated/; `drift`, `tests`, `lint`, `typecheck` check the rest;
+`spec-diff` and `update-spec` take a new upstream spec.
 
 Every tool version comes from pyproject.toml's dependency groups, so the pins live in one place.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import nox
@@ -16,7 +19,7 @@ PYTHON = "3.11"
 OWN_CODE = ["overrides", "scripts", "tests", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["drift", "tests", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -24,11 +27,68 @@ def _group(name: str) -> list[str]:
     return list(nox.project.dependency_groups(PYPROJECT, name))
 
 
+def _runtime() -> list[str]:
+    """The package's own dependencies, for code that imports overrides/ from the source tree."""
+    return list(PYPROJECT["project"]["dependencies"])
+
+
+def _exit_with_status(session: nox.Session, *args: str) -> None:
+    """Run a script in the session and leave nox with its exit status, whatever it is.
+
+    spec-diff and update-spec document their statuses (README.md); `session.run` would turn
+    every non-zero one into nox's 1.
+    """
+    session.log(" ".join(("python", *args)))
+    bin_dir = session.bin
+    env = {**os.environ, **{k: v for k, v in session.env.items() if v is not None}}
+    env["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    env["VIRTUAL_ENV"] = str(Path(bin_dir).parent)
+    command = [str(Path(bin_dir) / "python"), *args]
+    status = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode  # noqa: S603
+    if status:
+        raise SystemExit(status)
+
+
 @nox.session(python=PYTHON)
 def generate(session: nox.Session) -> None:
     """Regenerate generated/ from openapi.yaml, overrides/ and generator-config.yml."""
     session.install(*_group("generate"))
     session.run("python", "scripts/generate.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def drift(session: nox.Session) -> None:
+    """generated/ is what the pipeline makes now, and overrides/ still fit it. Writes nothing."""
+    session.install(*_runtime(), *_group("drift"))
+    session.env["PYTHONDONTWRITEBYTECODE"] = "1"
+    failed = []
+    for check in ("scripts/drift.py", "scripts/check_overrides.py"):
+        try:
+            session.run("python", check, *session.posargs)
+        except nox.command.CommandFailed:
+            failed.append(check)
+    if failed:
+        session.error(f"drift: {' and '.join(failed)} failed; the messages above say what drifted")
+
+
+@nox.session(python=PYTHON, name="spec-diff")
+def spec_diff(session: nox.Session) -> None:
+    """Classify openapi.yaml -> NEW_SPEC (path, URL or published page): exit 0/1/2, 3 bad input."""
+    if not session.posargs:
+        session.error("usage: nox -s spec-diff -- NEW_SPEC [--json] [--client]")
+    session.install(*_runtime(), *_group("drift"))
+    session.env["PYTHONDONTWRITEBYTECODE"] = "1"
+    _exit_with_status(session, "scripts/spec_diff.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="update-spec")
+def update_spec(session: nox.Session) -> None:
+    """Write NEW_SPEC to openapi.yaml, regenerate, run the checks and tests, print a summary."""
+    if not session.posargs:
+        session.error("usage: nox -s update-spec -- NEW_SPEC")
+    session.install(*_runtime(), *_group("drift"), *_group("test"))
+    session.env["PYTHONDONTWRITEBYTECODE"] = "1"
+    _exit_with_status(session, "scripts/update_spec.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)
