@@ -107,7 +107,8 @@ class Result:
         return [*(f"mypy: {line}" for line in self.mypy), *self.contract]
 
     def report(self) -> str:
-        where = f"{PACKAGE} in {self.tree}"
+        shown = self.tree.relative_to(ROOT) if self.tree.is_relative_to(ROOT) else self.tree
+        where = f"{PACKAGE} in {shown}"
         if not self.problems:
             return f"overrides/chat_image fits {where}: mypy --strict and the wire contract pass."
         lines = [f"overrides/chat_image no longer fits {where}:"]

@@ -852,7 +852,9 @@ def client_problems(candidate: Spec) -> list[Change]:
 # --- output ----------------------------------------------------------------------------
 
 
-def render_text(base: Spec, candidate: Spec, changes: Sequence[Change], client: bool) -> str:
+def render_text(
+    base: Spec, candidate: Spec, changes: Sequence[Change], client: bool, status: bool = True
+) -> str:
     name, code = verdict(changes)
     spec_changes = [c for c in changes if not c.rule.startswith(("client-", "overrides-"))]
     client_changes = [c for c in changes if c not in spec_changes]
@@ -869,7 +871,7 @@ def render_text(base: Spec, candidate: Spec, changes: Sequence[Change], client: 
         )
         out.extend(f"  - {c.line()}" for c in client_changes)
         out.append("")
-    out.append(f"Verdict: {name} (exit status {code})")
+    out.append(f"Verdict: {name} (exit status {code})" if status else f"Verdict: {name}")
     return "\n".join(out)
 
 

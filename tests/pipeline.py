@@ -16,15 +16,15 @@ CORPUS = Path(__file__).resolve().parent / "spec_corpus"
 EXIT = {"none": 0, "non-breaking": 1, "breaking": 2, "bad-input": 3}
 
 
-def run_script(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    """`python scripts/NAME ARGS...` from the repository root, with this environment's tools."""
+def run_script(name: str, *args: str | Path, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`python scripts/NAME ARGS...` run in `root`, with this environment's tools."""
     env = dict(os.environ)
     # The pipeline runs openapi-python-client and ruff by name: from this environment.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return subprocess.run(
-        [sys.executable, str(SCRIPTS / name), *map(str, args)],
-        cwd=ROOT,
+        [sys.executable, str(root / "scripts" / name), *map(str, args)],
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
