@@ -57,6 +57,8 @@ Direction = Literal["request", "response"]
 BREAKING: Final = "breaking"
 NON_BREAKING: Final = "non-breaking"
 
+# How many of mypy's lines --client shows: the first ones name the override; more is noise.
+MAX_MYPY_LINES: Final = 10
 # The line of the published page after which the spec section starts.
 PAGE_MARKER: Final = "OpenAPI specification"
 METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -843,9 +845,12 @@ def client_problems(candidate: Spec) -> list[Change]:
                 )
             ]
         result = check_overrides.check(output)
+        shown = [f"mypy: {line}" for line in result.mypy[:MAX_MYPY_LINES]]
+        if len(result.mypy) > MAX_MYPY_LINES:
+            shown.append(f"mypy: ... and {len(result.mypy) - MAX_MYPY_LINES} more errors")
         return [
             Change(BREAKING, "overrides-broken", "overrides/chat_image", problem, "")
-            for problem in result.problems
+            for problem in [*shown, *result.contract]
         ]
 
 
@@ -869,7 +874,7 @@ def render_text(
             f"Client regenerated from the candidate: "
             f"{'overrides/ still fit it' if not client_changes else 'PROBLEMS'}"
         )
-        out.extend(f"  - {c.line()}" for c in client_changes)
+        out.extend(f"  - {c.message}" for c in client_changes)
         out.append("")
     out.append(f"Verdict: {name} (exit status {code})" if status else f"Verdict: {name}")
     return "\n".join(out)
