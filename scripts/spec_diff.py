@@ -472,7 +472,7 @@ class _Differ:
                         )
                 elif prop == "schema" and isinstance(a, Mapping) and isinstance(b, Mapping):
                     self.schema(a, b, here.down("schema"))
-                elif not self.annotation(prop, a, b, here):
+                elif not self.annotation(prop, a, b, here.down(prop)):
                     self.unclassified(here, prop, a, b)
 
     # Bodies ---------------------------------------------------------------------------
@@ -515,7 +515,7 @@ class _Differ:
                     )
             elif key == "content":
                 self.content(_mapping(a), _mapping(b), at.down(key))
-            elif not self.annotation(key, a, b, at):
+            elif not self.annotation(key, a, b, at.down(key)):
                 self.unclassified(at, key, a, b)
 
     def content(self, old: Mapping[str, Any], new: Mapping[str, Any], at: _At) -> None:
@@ -541,7 +541,7 @@ class _Differ:
                     continue
                 if key == "schema":
                     self.schema(a, b, here.down(key))
-                elif not self.annotation(key, a, b, here):
+                elif not self.annotation(key, a, b, here.down(key)):
                     self.unclassified(here, key, a, b)
 
     def responses(self, old: Mapping[str, Any], new: Mapping[str, Any], at: _At) -> None:
@@ -568,7 +568,7 @@ class _Differ:
                     self.content(_mapping(a), _mapping(b), body)
                 elif key == "headers":
                     self.response_headers(_mapping(a), _mapping(b), here.down(key))
-                elif not self.annotation(key, a, b, here):
+                elif not self.annotation(key, a, b, here.down(key)):
                     self.unclassified(here, key, a, b)
 
     def response_headers(self, old: Mapping[str, Any], new: Mapping[str, Any], at: _At) -> None:
@@ -605,7 +605,7 @@ class _Differ:
             a, b = old.get(key, MISSING), new.get(key, MISSING)
             if a == b or key in SCHEMA_KEYWORDS:
                 continue
-            if not self.annotation(key, a, b, at):
+            if not self.annotation(key, a, b, at.down(key)):
                 self.report(
                     BREAKING,
                     "constraint-changed",
