@@ -127,9 +127,8 @@ class LoopbackServer:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
                 recorded = Recorded(
-                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+                    self.command, self.path, dict(self.headers.items()), self._read_body()
                 )
                 with server._lock:
                     server.requests.append(recorded)
@@ -149,6 +148,16 @@ class LoopbackServer:
                     self.close_connection = True
                     return
                 self.wfile.write(reply.body)
+
+            def _read_body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = b""
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    body += self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+                return body
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
