@@ -16,8 +16,8 @@ API_KEY = "sk-test-3f9a1c0b7e5d"
 # No deadlines anywhere: the machines are shared and noisy, and a slow example is not a bug.
 # `ci` (set by .ci/run) runs enough examples to mean something; `dev` is for quick local runs.
 _COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("default", max_examples=300, **_COMMON)
-settings.register_profile("ci", max_examples=2000, **_COMMON)
+settings.register_profile("default", max_examples=200, **_COMMON)
+settings.register_profile("ci", max_examples=1000, **_COMMON)
 settings.register_profile("dev", max_examples=50, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
