@@ -189,6 +189,7 @@ class ChatImage(_BaseClient):
             default_headers=default_headers,
             retry_policy=retry_policy,
         )
+        # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
         self._http_client: httpx.Client | None = None
         if http_client is not None:
@@ -264,6 +265,7 @@ class AsyncChatImage(_BaseClient):
             default_headers=default_headers,
             retry_policy=retry_policy,
         )
+        # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
         if http_client is not None:
             self._api.set_async_httpx_client(http_client)
