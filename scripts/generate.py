@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
 PATCH = ROOT / "overrides" / "openapi-patch.yaml"
 CONFIG = ROOT / "generator-config.yml"
+# Our versions of generator templates (--custom-template-path): they decide the output too.
+TEMPLATES = ROOT / "overrides" / "templates"
 PACKAGE = "chat_image_api"
 STAMP = "GENERATED_FROM"
 # The tools whose versions decide the output: a change of any of them is drift too.
@@ -49,7 +51,7 @@ def patched_spec(spec_path: Path = SPEC, patch_path: Path = PATCH) -> Any:
 def stamp_text(spec_path: Path = SPEC) -> str:
     """What the output was made from, so drift shows even when the code comes out equal."""
     lines = ["# Written by scripts/generate.py; `nox -s drift` compares it. Do not edit."]
-    for path in (spec_path, PATCH, CONFIG):
+    for path in (spec_path, PATCH, CONFIG, *sorted(TEMPLATES.rglob("*.jinja"))):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         lines.append(
             f"sha256 {digest} {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name}"
@@ -75,6 +77,8 @@ def generate(output: Path, spec_path: Path = SPEC) -> None:
                 str(spec_copy),
                 "--config",
                 str(CONFIG),
+                "--custom-template-path",
+                str(TEMPLATES),
                 "--meta",
                 "none",
                 "--output-path",

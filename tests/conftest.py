@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-from chat_image import AsyncChatImage, ChatImage
+from chat_image import AsyncChatImage, ChatCompletion, ChatImage, UserMessage
 from loopback import LoopbackServer
 
 API_KEY = "sk-test-3f9a1c0b7e5d"
+
+# No deadlines anywhere: the machines are shared and noisy, and a slow example is not a bug.
+# `ci` (set by .ci/run) runs enough examples to mean something; `dev` is for quick local runs.
+_COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", max_examples=200, **_COMMON)
+settings.register_profile("ci", max_examples=1000, **_COMMON)
+settings.register_profile("dev", max_examples=50, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)
@@ -32,3 +44,54 @@ def client(server: LoopbackServer) -> Iterator[ChatImage]:
 @pytest.fixture
 def async_client(server: LoopbackServer) -> AsyncChatImage:
     return AsyncChatImage(api_key=API_KEY, base_url=server.url)
+
+
+class Caller:
+    """Calls `create()` through `ChatImage` or `AsyncChatImage` alike, recording the waits
+    between retries instead of sleeping them."""
+
+    def __init__(self, kind: str, server: LoopbackServer) -> None:
+        self.kind = kind
+        self.server = server
+        self.sleeps: list[float] = []
+
+    def make(self, **client_kwargs: Any) -> ChatImage | AsyncChatImage:
+        """A client of this kind on the server; the async one must be used in one event loop."""
+        kwargs = {"api_key": API_KEY, "base_url": self.server.url, **client_kwargs}
+        if self.kind == "sync":
+            sync = ChatImage(**kwargs)
+            sync._sleep = self.sleeps.append
+            return sync
+
+        async def record(seconds: float) -> None:
+            self.sleeps.append(seconds)
+
+        chat = AsyncChatImage(**kwargs)
+        chat._sleep = record
+        return chat
+
+    def __call__(self, client: dict[str, Any] | None = None, **create: Any) -> ChatCompletion:
+        """One call on a new client made with `client` kwargs; returns or raises as it does."""
+        create = {
+            "model": "gpt-4o",
+            "messages": [UserMessage("hi")],
+            "max_tokens": 5,
+            **create,
+        }
+        if self.kind == "sync":
+            with self.make(**(client or {})) as sync:
+                assert isinstance(sync, ChatImage)
+                return sync.chat.completions.create(**create)
+
+        async def main() -> ChatCompletion:
+            async with self.make(**(client or {})) as chat:
+                assert isinstance(chat, AsyncChatImage)
+                return await chat.chat.completions.create(**create)
+
+        return asyncio.run(main())
+
+
+@pytest.fixture(params=["sync", "async"])
+def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Caller:
+    """`call(**create_kwargs)` through each client in turn (see `Caller`)."""
+    return Caller(request.param, server)

@@ -1,4 +1,8 @@
-"""A real HTTP server on 127.0.0.1 for the tests: records requests, answers as told."""
+"""A real HTTP server on 127.0.0.1 for the tests: records requests, answers as told.
+
+Besides well-formed answers it injects faults (`Reply.fault`): a connection closed without
+an answer, a body cut off mid-way, an answer that never comes.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
+
+# close: read the request, then close the connection without a byte of answer.
+# drop_mid_body: send the status, the headers and half the body, then close.
+# hang: never answer (until the server stops).
+Fault = Literal["close", "drop_mid_body", "hang"]
 
 
 @dataclass(frozen=True)
@@ -27,12 +36,31 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
+    fault: Fault | None = None
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **headers: str) -> Reply:
         return cls(
             status, json.dumps(data).encode(), {"Content-Type": "application/json", **headers}
         )
+
+    @classmethod
+    def error(cls, status: int, message: str = "boom", **headers: str) -> Reply:
+        """An OpenAI-style error body."""
+        error = {"message": message, "type": "server_error", "param": None, "code": None}
+        return cls.json({"error": error}, status, **headers)
+
+    @classmethod
+    def closed(cls) -> Reply:
+        return cls(fault="close")
+
+    @classmethod
+    def dropped_mid_body(cls) -> Reply:
+        return cls(200, json.dumps(completion()).encode(), fault="drop_mid_body")
+
+    @classmethod
+    def hang(cls) -> Reply:
+        return cls(fault="hang")
 
 
 def completion(
@@ -73,6 +101,18 @@ def completion(
 Responder = Callable[[Recorded], Reply]
 
 
+def in_turn(*replies: Reply) -> Responder:
+    """Answer each request with the next reply; the last one repeats."""
+    lock = threading.Lock()
+    queue = list(replies)
+
+    def respond(_: Recorded) -> Reply:
+        with lock:
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return respond
+
+
 class LoopbackServer:
     """Serves on an ephemeral 127.0.0.1 port in a thread; `requests` lists what arrived."""
 
@@ -80,25 +120,44 @@ class LoopbackServer:
         self.requests: list[Recorded] = []
         self.responder: Responder = lambda _: Reply.json(completion())
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
                 recorded = Recorded(
-                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+                    self.command, self.path, dict(self.headers.items()), self._read_body()
                 )
                 with server._lock:
                     server.requests.append(recorded)
                 reply = server.responder(recorded)
+                if reply.fault == "hang":
+                    server._stopping.wait()
+                if reply.fault in ("close", "hang"):
+                    self.close_connection = True
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
+                if reply.fault == "drop_mid_body":
+                    self.wfile.write(reply.body[: len(reply.body) // 2])
+                    self.close_connection = True
+                    return
                 self.wfile.write(reply.body)
+
+            def _read_body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = b""
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    body += self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+                return body
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -111,6 +170,11 @@ class LoopbackServer:
     def last(self) -> Recorded:
         return self.requests[-1]
 
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
     @contextmanager
     def running(self) -> Iterator[LoopbackServer]:
         thread = threading.Thread(
@@ -120,6 +184,7 @@ class LoopbackServer:
         try:
             yield self
         finally:
+            self._stopping.set()
             self._httpd.shutdown()
             self._httpd.server_close()
             thread.join()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import API_KEY
-from loopback import LoopbackServer
+from loopback import LoopbackServer, Reply, completion, in_turn
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -34,3 +34,45 @@ def test_quickstart_block_runs(index, server: LoopbackServer, monkeypatch, capsy
     assert "A wooden boardwalk" in capsys.readouterr().out
     assert server.last.path == "/v1/chat/completions"
     assert server.last.json()["messages"][-1]["role"] == "user"
+
+
+def _errors_blocks() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Errors and retries", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+
+
+def test_errors_example_runs_and_catches_a_rate_limit(server: LoopbackServer, monkeypatch, capsys):
+    monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.url + "/v1")
+    monkeypatch.setenv("CHAT_IMAGE_API_KEY", API_KEY)
+    server.responder = lambda _: Reply.error(429, "Slow down", **{"x-request-id": "req_9"})
+    exec(compile(_errors_blocks()[0], "README.md[errors]", "exec"), {})
+    assert capsys.readouterr().out == "rate limited (request req_9): Slow down\n"
+    assert server.count == 1  # max_retries=0 for the call
+
+
+def test_errors_section_lists_every_exported_error():
+    import chat_image
+
+    text = README.read_text(encoding="utf-8").split("## Errors and retries", 1)[1]
+    tree = text.split("```", 2)[1]
+    for name in chat_image.__all__:
+        obj = getattr(chat_image, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            assert name in tree, name
+
+
+def test_generated_client_example_retries(server: LoopbackServer):
+    from chat_image_api.api.chat import create_chat_completion
+    from chat_image_api.models import ChatCompletionRequest, ChatMessage
+
+    block = _errors_blocks()[1].replace("https://your-gateway.example", server.url)
+    namespace: dict = {}
+    exec(compile(block, "README.md[transport]", "exec"), namespace)
+    server.responder = in_turn(Reply.closed(), Reply.json(completion()))
+    body = ChatCompletionRequest(
+        model="m", messages=[ChatMessage(role="user", content="x")], max_tokens=1
+    )
+    with namespace["api"] as api:  # one real backoff of at most 0.5 s
+        assert create_chat_completion.sync_detailed(client=api, body=body).status_code == 200
+    assert server.count == 2

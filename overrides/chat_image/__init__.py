@@ -1,7 +1,9 @@
 """A typed, `openai`-shaped client for the chat-image gateway endpoint.
 
 The hand-written layer over the generated `chat_image_api` package: content-part unions,
-messages, a typed chat completion, and `ChatImage` / `AsyncChatImage`.
+messages, a typed chat completion, `ChatImage` / `AsyncChatImage`, the errors they raise, and
+the retry policy they follow (`RetryPolicy`, also usable on any httpx client as
+`RetryTransport`).
 """
 
 from ._client import AsyncChatImage, ChatImage
@@ -41,9 +43,14 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._messages import AssistantMessage, Message, Role, SystemMessage, UserMessage, parse_message
+from ._retry import RetryPolicy
+from ._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._transport import RetryTransport
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -71,6 +78,8 @@ __all__ = [
     "PermissionDeniedError",
     "PromptTokensDetails",
     "RateLimitError",
+    "RetryPolicy",
+    "RetryTransport",
     "Role",
     "SystemMessage",
     "TextPart",

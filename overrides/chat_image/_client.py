@@ -1,13 +1,20 @@
 """`ChatImage` and `AsyncChatImage`: the `openai`-shaped entry points.
 
 Both wrap the generated `AuthenticatedClient`, which holds the httpx client, and differ only
-in how they send; building the request and reading the answer live in `_wire`.
+in how they send and sleep; building the request and reading the answer live in `_wire`,
+when to retry and how long to wait in `_retry`, which error is raised in `_errors`.
+
+Retries run here, around `httpx.Client.send`, so they apply to a caller's own `http_client`
+too. The generated client underneath gets a `RetryTransport`, so that the generated endpoint
+functions retry when called with `client.api_client`; requests sent from here tell that
+transport not to retry again.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -16,25 +23,31 @@ import httpx
 from chat_image_api import AuthenticatedClient
 
 from ._completion import ChatCompletion
-from ._errors import APIConnectionError, APITimeoutError
-from ._settings import DEFAULT_MAX_RETRIES, Settings, to_timeout
+from ._errors import transport_error
+from ._retry import RetryPolicy, retry_async, retry_sync
+from ._settings import DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
+from ._transport import MAX_RETRIES_EXTENSION, RetryTransport
 from ._version import __version__
 from ._wire import MessageParam, build_body, build_request, read_completion
 
 __all__ = ["AsyncChatImage", "ChatImage"]
 
 _USER_AGENT = f"chat-image-python/{__version__}"
+# What httpx.Client() uses when not told otherwise (5 s for everything): a caller's client
+# with any other timeout was configured on purpose, and its timeout is kept (as `openai` does).
+_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
 
 
-@contextlib.contextmanager
-def _transport_errors(request: httpx.Request) -> Iterator[None]:
-    """httpx's transport failures, as this package's connection and timeout errors."""
-    try:
-        yield
-    except httpx.TimeoutException:
-        raise APITimeoutError(request=request) from None
-    except httpx.TransportError as exc:
-        raise APIConnectionError(request=request, message=f"Connection error: {exc}") from None
+def _timeout_for(
+    timeout: float | httpx.Timeout | None, http_client: httpx.Client | httpx.AsyncClient | None
+) -> float | httpx.Timeout | None:
+    if (
+        timeout is None
+        and http_client is not None
+        and http_client.timeout != _HTTPX_DEFAULT_TIMEOUT
+    ):
+        return http_client.timeout
+    return timeout
 
 
 class _BaseClient:
@@ -48,10 +61,12 @@ class _BaseClient:
         timeout: float | httpx.Timeout | None,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
+        retry_policy: RetryPolicy | None,
     ) -> None:
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
+        self._retry_policy = retry_policy or RetryPolicy()
         self._headers = {
             "User-Agent": _USER_AGENT,
             **(default_headers or {}),
@@ -62,6 +77,11 @@ class _BaseClient:
             token=self._settings.api_key,
             timeout=self._settings.timeout,
             headers=dict(default_headers or {}),
+            httpx_args={
+                "transport": RetryTransport(
+                    max_retries=self._settings.max_retries, policy=self._retry_policy
+                )
+            },
         )
         self._owns_http_client = True
 
@@ -76,6 +96,10 @@ class _BaseClient:
     @property
     def timeout(self) -> httpx.Timeout:
         return self._settings.timeout
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry_policy
 
     @property
     def api_client(self) -> AuthenticatedClient:
@@ -102,13 +126,21 @@ class _BaseClient:
         timeout: float | httpx.Timeout | None,
     ) -> httpx.Request:
         headers = self._headers if not extra_headers else {**self._headers, **extra_headers}
-        return build_request(
+        request = build_request(
             http,
             base_url=self._settings.base_url,
             headers=headers,
             body=body,
             timeout=self._settings.timeout if timeout is None else to_timeout(timeout),
         )
+        # Retries happen around send(), here; the RetryTransport below must not add its own.
+        request.extensions[MAX_RETRIES_EXTENSION] = 0
+        return request
+
+    def _max_retries(self, max_retries: int | None) -> int:
+        if max_retries is None:
+            return self._settings.max_retries
+        return check_max_retries(max_retries)
 
 
 def _params(
@@ -147,14 +179,18 @@ class ChatImage(_BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
             base_url=base_url,
-            timeout=timeout,
+            timeout=_timeout_for(timeout, http_client),
             max_retries=max_retries,
             default_headers=default_headers,
+            retry_policy=retry_policy,
         )
+        # How the wait between attempts is spent; tests record the waits here instead.
+        self._sleep: Callable[[float], object] = time.sleep
         self._http_client: httpx.Client | None = None
         if http_client is not None:
             self._api.set_httpx_client(http_client)
@@ -166,10 +202,18 @@ class ChatImage(_BaseClient):
             self._http_client = self._api.get_httpx_client()
         return self._http_client
 
-    def _send(self, request: httpx.Request) -> ChatCompletion:
-        with _transport_errors(request):
-            response = self._http().send(request)
-            response.read()
+    def _send(self, request: httpx.Request, max_retries: int) -> ChatCompletion:
+        http = self._http()
+        try:
+            response = retry_sync(
+                lambda: http.send(request),
+                request=request,
+                policy=self._retry_policy,
+                max_retries=max_retries,
+                sleep=self._sleep,
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(request, exc) from exc
         return read_completion(response)
 
     def close(self) -> None:
@@ -211,14 +255,18 @@ class AsyncChatImage(_BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
             base_url=base_url,
-            timeout=timeout,
+            timeout=_timeout_for(timeout, http_client),
             max_retries=max_retries,
             default_headers=default_headers,
+            retry_policy=retry_policy,
         )
+        # How the wait between attempts is spent; tests record the waits here instead.
+        self._sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
         if http_client is not None:
             self._api.set_async_httpx_client(http_client)
             self._owns_http_client = False
@@ -227,10 +275,18 @@ class AsyncChatImage(_BaseClient):
     def _http(self) -> httpx.AsyncClient:
         return self._api.get_async_httpx_client()
 
-    async def _send(self, request: httpx.Request) -> ChatCompletion:
-        with _transport_errors(request):
-            response = await self._http().send(request)
-            await response.aread()
+    async def _send(self, request: httpx.Request, max_retries: int) -> ChatCompletion:
+        http = self._http()
+        try:
+            response = await retry_async(
+                lambda: http.send(request),
+                request=request,
+                policy=self._retry_policy,
+                max_retries=max_retries,
+                sleep=self._sleep,
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(request, exc) from exc
         return read_completion(response)
 
     async def close(self) -> None:
@@ -273,19 +329,22 @@ class _Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
     ) -> ChatCompletion:
         """Send one chat completion request and return the typed answer.
 
         `messages` may mix typed messages and the dicts the `openai` package takes. Arguments
         left as None are not sent; `extra_body` adds fields this signature does not name.
+        `timeout` and `max_retries` override the client's for this call.
         """
         params = _params(
             temperature, top_p, n, stop, seed, presence_penalty, frequency_penalty, user, extra_body
         )
         client = self._client
+        retries = client._max_retries(max_retries)
         body = client._body(model, messages, max_tokens, params)
         request = client._request(client._http(), body, extra_headers, timeout)
-        return client._send(request)
+        return client._send(request, retries)
 
 
 class _AsyncCompletions:
@@ -311,15 +370,17 @@ class _AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
     ) -> ChatCompletion:
         """Send one chat completion request and return the typed answer (see `ChatImage`)."""
         params = _params(
             temperature, top_p, n, stop, seed, presence_penalty, frequency_penalty, user, extra_body
         )
         client = self._client
+        retries = client._max_retries(max_retries)
         body = client._body(model, messages, max_tokens, params)
         request = client._request(client._http(), body, extra_headers, timeout)
-        return await client._send(request)
+        return await client._send(request, retries)
 
 
 class _Chat:

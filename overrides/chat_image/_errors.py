@@ -23,10 +23,15 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "status_error",
+    "transport_error",
 ]
 
 # How much of an unparsed body goes into a one-line message; the whole body stays on `.body`.
 _SNIPPET_CHARS = 200
+# What a server's echo of the API key becomes in an error's message and body.
+_REDACTED = "[redacted]"
+_MIN_SECRET_CHARS = 8
 
 
 class ChatImageError(Exception):
@@ -53,6 +58,7 @@ class APIError(ChatImageError):
     """A request was made and did not end in a chat completion."""
 
     def __init__(self, message: str, *, request: httpx.Request, body: object = None) -> None:
+        message = _one_line(message)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -69,22 +75,64 @@ class APIConnectionError(APIError):
 class APITimeoutError(APIConnectionError):
     """The server did not answer within the timeout."""
 
-    def __init__(self, *, request: httpx.Request) -> None:
-        super().__init__(request=request, message="Request timed out.")
+    def __init__(self, *, request: httpx.Request, message: str = "Request timed out.") -> None:
+        super().__init__(request=request, message=message)
+
+
+_TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def transport_error(request: httpx.Request, exc: httpx.HTTPError) -> APIConnectionError:
+    """The error for an httpx failure that left no response to read."""
+    if isinstance(exc, httpx.TimeoutException):
+        phase = _TIMEOUT_PHASES.get(type(exc))
+        detail = f" ({phase} timeout)" if phase else ""
+        return APITimeoutError(request=request, message=f"Request timed out{detail}.")
+    detail = str(exc) or type(exc).__name__
+    return APIConnectionError(request=request, message=f"Connection error: {detail}")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _snippet(text: str) -> str:
-    line = " ".join(text.split())
+    line = _one_line(text)
     return line if len(line) <= _SNIPPET_CHARS else line[: _SNIPPET_CHARS - 1] + "…"
 
 
-def _decode_body(response: httpx.Response) -> object:
-    """The parsed JSON error body, or the raw text when the body is not JSON."""
+def _secret_of(request: httpx.Request) -> str | None:
+    """The bearer token the request carried, if any: never to be repeated in an error."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    # Too short a "token" would redact ordinary words out of the message.
+    return token if scheme.lower() == "bearer" and len(token) >= _MIN_SECRET_CHARS else None
+
+
+def _body_text(response: httpx.Response) -> str:
+    """The body as text, with the request's key masked should the server echo it."""
     text = response.content.decode("utf-8", errors="replace")
+    secret = _secret_of(response.request)
+    return text.replace(secret, _REDACTED) if secret else text
+
+
+def _decode_body(text: str) -> object:
+    """The parsed JSON error body, or the raw text when the body is not JSON."""
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    headers = response.headers
+    value: str | None = headers.get("x-request-id") or headers.get("request-id")
+    return value
 
 
 class APIResponseValidationError(APIError):
@@ -94,12 +142,16 @@ class APIResponseValidationError(APIError):
         self.response = response
         self.status_code = response.status_code
         self.problem = problem
-        body = response.content.decode("utf-8", errors="replace")
-        message = f"Invalid response (status {response.status_code}): {problem}"
-        if body:
-            message += f" - body: {_snippet(body)}"
-        else:
-            message += " - empty body"
+        self.request_id: str | None = _request_id(response)
+        body = _body_text(response)
+        content_type = response.headers.get("content-type")
+        where = f"status {response.status_code}"
+        if content_type and "json" not in content_type.lower():
+            where += f", content-type {content_type}"
+        message = f"Invalid response ({where}): {problem}"
+        message += f" - body: {_snippet(body)}" if body else " - empty body"
+        if self.request_id:
+            message += f" (request_id={self.request_id})"
         super().__init__(message, request=response.request, body=body)
 
 
@@ -109,22 +161,21 @@ class APIStatusError(APIError):
     def __init__(self, response: httpx.Response, body: object) -> None:
         self.response = response
         self.status_code = response.status_code
-        self.request_id: str | None = response.headers.get("x-request-id")
-        error = body.get("error") if isinstance(body, dict) else None
-        fields: dict[str, Any] = error if isinstance(error, dict) else {}
+        self.request_id: str | None = _request_id(response)
+        fields = _error_fields(body)
         self.error_message: str | None = _str_or_none(fields.get("message"))
         self.type: str | None = _str_or_none(fields.get("type"))
         self.param: str | None = _str_or_none(fields.get("param"))
         self.code: str | None = _str_or_none(fields.get("code"))
-        super().__init__(self._one_line(body), request=response.request, body=body)
+        super().__init__(self._describe(body), request=response.request, body=body)
 
-    def _one_line(self, body: object) -> str:
+    def _describe(self, body: object) -> str:
         if self.error_message is not None:
             detail = self.error_message
         elif isinstance(body, str):
             detail = body or "(empty body)"
         else:
-            detail = json.dumps(body, ensure_ascii=False)
+            detail = _json_text(body)
         extras = [
             f"{name}={value}"
             for name, value in (("type", self.type), ("code", self.code), ("param", self.param))
@@ -136,10 +187,31 @@ class APIStatusError(APIError):
         return f"Error code: {self.status_code} - {_snippet(detail)}{suffix}"
 
 
+def _error_fields(body: object) -> dict[str, Any]:
+    """OpenAI's `{"error": {...}}`, and the shapes other servers use for the same message:
+    `{"error": "..."}`, `{"message": "..."}`, `{"detail": "..."}`."""
+    if not isinstance(body, dict):
+        return {}
+    error = body.get("error")
+    if isinstance(error, dict):
+        return error
+    for message in (error, body.get("message"), body.get("detail")):
+        if isinstance(message, str):
+            return {"message": message}
+    return {}
+
+
+def _json_text(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (ValueError, TypeError, RecursionError):
+        return repr(value)
+
+
 def _str_or_none(value: object) -> str | None:
     if value is None:
         return None
-    return value if isinstance(value, str) else json.dumps(value)
+    return value if isinstance(value, str) else _json_text(value)
 
 
 class BadRequestError(APIStatusError):
@@ -189,4 +261,4 @@ def status_error(response: httpx.Response) -> APIStatusError:
     """The error for a non-2xx response, of the class its status calls for."""
     status = response.status_code
     cls = _BY_STATUS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
-    return cls(response, _decode_body(response))
+    return cls(response, _decode_body(_body_text(response)))

@@ -11,7 +11,7 @@ import httpx
 
 from ._errors import InvalidInputError
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Settings"]
+__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Settings", "check_max_retries", "to_timeout"]
 
 # Project-specific names win over the OpenAI ones, which users of OpenAI-compatible
 # gateways usually have set already.
@@ -75,14 +75,19 @@ class Settings:
                 "base_url",
                 "missing; pass base_url=... or set " + " or ".join(BASE_URL_ENV),
             )
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidInputError("max_retries", f"expected an integer >= 0, got {max_retries!r}")
         return cls(
             base_url=normalize_base_url(url),
             api_key=key,
             timeout=to_timeout(timeout),
-            max_retries=max_retries,
+            max_retries=check_max_retries(max_retries),
         )
+
+
+def check_max_retries(value: object, field: str = "max_retries") -> int:
+    """An integer >= 0, or the error that names `field`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInputError(field, f"expected an integer >= 0, got {value!r}")
+    return value
 
 
 def to_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:

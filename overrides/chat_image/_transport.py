@@ -1,0 +1,132 @@
+"""`RetryTransport`: the retry policy at the httpx transport level, for any httpx client.
+
+The generated `AuthenticatedClient` takes one `httpx_args` for both its sync and its async
+httpx client, so one transport object serves both: it is an `httpx.BaseTransport` and an
+`httpx.AsyncBaseTransport`, wrapping an `httpx.HTTPTransport` and an
+`httpx.AsyncHTTPTransport` (made when first needed, or given):
+
+    AuthenticatedClient(base_url=..., token=..., httpx_args={"transport": RetryTransport()})
+
+Each attempt's response body is read inside the transport, so a connection that drops
+mid-body is retried like one that never connected. A request may carry its own retry budget
+in `request.extensions["chat_image.max_retries"]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+import httpx
+
+from ._retry import RetryPolicy, retry_async, retry_sync
+from ._settings import DEFAULT_MAX_RETRIES, check_max_retries
+
+__all__ = ["MAX_RETRIES_EXTENSION", "RetryTransport", "max_retries_of"]
+
+MAX_RETRIES_EXTENSION: Final = "chat_image.max_retries"
+
+
+def max_retries_of(request: httpx.Request, default: int) -> int:
+    """The request's own retry budget if it carries one, else `default`."""
+    value = request.extensions.get(MAX_RETRIES_EXTENSION)
+    if value is None:
+        return default
+    return check_max_retries(value, f'extensions["{MAX_RETRIES_EXTENSION}"]')
+
+
+def _buffered(response: httpx.Response, raw: bytes) -> httpx.Response:
+    """The same response with its raw body in memory. The bytes are as received (still
+    content-encoded): decoding stays with the client, which sees the same headers."""
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=httpx.ByteStream(raw),
+        extensions=response.extensions,
+    )
+
+
+class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Retries what `RetryPolicy` retries, waiting as it says, for sync and async clients."""
+
+    def __init__(
+        self,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._transport = transport
+        self._async_transport = async_transport
+        self.max_retries = check_max_retries(max_retries)
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(max_retries={self.max_retries}, policy={self.policy!r})"
+
+    def _sync(self) -> httpx.BaseTransport:
+        if self._transport is None:
+            self._transport = httpx.HTTPTransport()
+        return self._transport
+
+    def _async(self) -> httpx.AsyncBaseTransport:
+        if self._async_transport is None:
+            self._async_transport = httpx.AsyncHTTPTransport()
+        return self._async_transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        inner = self._sync()
+        request.read()  # a streamed body can then be sent again
+
+        def attempt() -> httpx.Response:
+            response = inner.handle_request(request)
+            try:
+                assert isinstance(response.stream, httpx.SyncByteStream)
+                raw = b"".join(response.stream)
+            finally:
+                response.close()
+            return _buffered(response, raw)
+
+        return retry_sync(
+            attempt,
+            request=request,
+            policy=self.policy,
+            max_retries=max_retries_of(request, self.max_retries),
+            sleep=self._sleep,
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        inner = self._async()
+        await request.aread()
+
+        async def attempt() -> httpx.Response:
+            response = await inner.handle_async_request(request)
+            try:
+                assert isinstance(response.stream, httpx.AsyncByteStream)
+                raw = b"".join([part async for part in response.stream])
+            finally:
+                await response.aclose()
+            return _buffered(response, raw)
+
+        return await retry_async(
+            attempt,
+            request=request,
+            policy=self.policy,
+            max_retries=max_retries_of(request, self.max_retries),
+            sleep=self._async_sleep,
+        )
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    async def aclose(self) -> None:
+        if self._async_transport is not None:
+            await self._async_transport.aclose()

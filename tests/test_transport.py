@@ -1,0 +1,133 @@
+"""RetryTransport: the same retry policy for the generated client and any httpx client."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+
+import httpx
+import pytest
+
+from chat_image import ChatImage, InvalidInputError, RetryPolicy, RetryTransport
+from chat_image_api import AuthenticatedClient
+from chat_image_api.api.chat import create_chat_completion
+from chat_image_api.models import ChatCompletionRequest, ChatMessage
+from conftest import API_KEY
+from loopback import Reply, completion, in_turn
+
+BODY = ChatCompletionRequest(
+    model="gpt-4o", messages=[ChatMessage(role="user", content="hi")], max_tokens=3
+)
+
+
+def test_generated_client_retries_through_the_transport(server):
+    server.responder = in_turn(Reply.error(503), Reply.error(429), Reply.json(completion()))
+    sleeps: list[float] = []
+    transport = RetryTransport(sleep=sleeps.append, policy=RetryPolicy(random=lambda: 0.0))
+    api = AuthenticatedClient(
+        base_url=server.url, token=API_KEY, httpx_args={"transport": transport}
+    )
+    with api:
+        response = create_chat_completion.sync_detailed(client=api, body=BODY)
+    assert response.status_code == 200
+    assert json.loads(response.content)["id"] == "chatcmpl-AbC123"
+    assert server.count == 3
+    assert sleeps == [0.5, 1.0]
+
+
+def test_generated_async_client_retries_through_the_same_transport(server):
+    server.responder = in_turn(Reply.closed(), Reply.dropped_mid_body(), Reply.json(completion()))
+    sleeps: list[float] = []
+
+    async def record(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    transport = RetryTransport(async_sleep=record)
+    api = AuthenticatedClient(
+        base_url=server.url, token=API_KEY, httpx_args={"transport": transport}
+    )
+
+    async def main() -> httpx.Response:
+        async with api:
+            detailed = await create_chat_completion.asyncio_detailed(client=api, body=BODY)
+            return httpx.Response(detailed.status_code, content=detailed.content)
+
+    assert asyncio.run(main()).status_code == 200
+    assert server.count == 3
+    assert len(sleeps) == 2
+
+
+def test_transport_gives_up_with_the_last_outcome(server):
+    server.responder = lambda _: Reply.error(500)
+    with httpx.Client(transport=RetryTransport(max_retries=1, sleep=lambda _: None)) as http:
+        response = http.post(server.url + "/v1/chat/completions", json={})
+    assert response.status_code == 500
+    assert response.json()["error"]["message"] == "boom"
+    assert server.count == 2
+    server.responder = lambda _: Reply.closed()
+    with (
+        httpx.Client(transport=RetryTransport(max_retries=1, sleep=lambda _: None)) as http,
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
+        http.post(server.url + "/v1/chat/completions", json={})
+    assert server.count == 4
+
+
+def test_transport_does_not_retry_a_400(server):
+    server.responder = lambda _: Reply.error(400)
+    with httpx.Client(transport=RetryTransport(sleep=lambda _: None)) as http:
+        assert http.post(server.url + "/x", json={}).status_code == 400
+    assert server.count == 1
+
+
+def test_a_request_carries_its_own_retry_budget(server):
+    server.responder = lambda _: Reply.error(503)
+    with httpx.Client(transport=RetryTransport(max_retries=0, sleep=lambda _: None)) as http:
+        request = http.build_request(
+            "POST", server.url + "/x", json={}, extensions={"chat_image.max_retries": 3}
+        )
+        assert http.send(request).status_code == 503
+        assert server.count == 4
+        request = http.build_request(
+            "POST", server.url + "/x", json={}, extensions={"chat_image.max_retries": -1}
+        )
+        with pytest.raises(InvalidInputError, match=r"chat_image\.max_retries"):
+            http.send(request)
+    assert server.count == 4
+
+
+def test_a_streamed_request_body_is_sent_whole_on_every_attempt(server):
+    server.responder = in_turn(Reply.error(502), Reply.json(completion()))
+    with httpx.Client(transport=RetryTransport(sleep=lambda _: None)) as http:
+        response = http.post(server.url + "/x", content=iter([b'{"a":', b" 1}"]))
+    assert response.status_code == 200
+    assert [r.body for r in server.requests] == [b'{"a": 1}', b'{"a": 1}']
+
+
+def test_a_compressed_body_is_passed_on_still_encoded(server):
+    """The transport buffers raw bytes; decoding stays with the client (else: twice)."""
+    data = json.dumps(completion()).encode()
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    server.responder = in_turn(Reply.error(503), Reply(200, gzip.compress(data), headers))
+    with httpx.Client(transport=RetryTransport(sleep=lambda _: None)) as http:
+        response = http.post(server.url + "/x", json={})
+    assert response.json() == completion()
+
+
+def test_friendly_clients_api_client_retries_with_the_generated_functions(server):
+    server.responder = in_turn(Reply.error(503), Reply.json(completion()))
+    # Zero backoff: the generated path sleeps with the real time.sleep.
+    with ChatImage(
+        api_key=API_KEY, base_url=server.url, retry_policy=RetryPolicy(initial_delay=0)
+    ) as chat:
+        response = create_chat_completion.sync_detailed(client=chat.api_client, body=BODY)
+    assert response.status_code == 200
+    assert server.count == 2
+    assert server.last.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_transport_repr_and_validation():
+    assert repr(RetryTransport(max_retries=1)).startswith("RetryTransport(max_retries=1, policy=")
+    with pytest.raises(InvalidInputError):
+        RetryTransport(max_retries=-1)
