@@ -1,4 +1,5 @@
-"""Sessions: `generate` writes generated/; `tests`, `lint`, `typecheck` check the rest.
+"""Sessions: `generate` writes generated/; `tests`, `tests-images`, `lint`, `typecheck` check
+the rest.
 
 Every tool version comes from pyproject.toml's dependency groups, so the pins live in one place.
 """
@@ -16,7 +17,7 @@ PYTHON = "3.11"
 OWN_CODE = ["overrides", "scripts", "tests", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "tests-images", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -33,9 +34,16 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite against the package as `pip install .` ships it."""
+    """Run the test suite against the package as `pip install .` ships it: without Pillow."""
     session.install(".", *_group("test"))
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-m", "not pillow", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="tests-images")
+def tests_images(session: nox.Session) -> None:
+    """Run the test suite with the `images` extra (Pillow) installed."""
+    session.install(".[images]", *_group("test"))
+    session.run("pytest", "-m", "not no_pillow", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -49,6 +57,6 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the overrides layer (against generated/), scripts and this file."""
-    session.install(".", *_group("typecheck"))
+    session.install(".[images]", *_group("typecheck"))
     session.run("mypy", "--strict", "-p", "chat_image")
     session.run("mypy", "--strict", "scripts", "noxfile.py")

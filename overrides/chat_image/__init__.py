@@ -16,6 +16,7 @@ from ._completion import (
 )
 from ._content import (
     ContentPart,
+    ImageData,
     ImageDetail,
     ImagePart,
     ImageURL,
@@ -34,16 +35,20 @@ from ._errors import (
     ChatImageError,
     ConflictError,
     InternalServerError,
+    InvalidImageError,
     InvalidInputError,
+    MissingExtraError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
 from ._messages import AssistantMessage, Message, Role, SystemMessage, UserMessage, parse_message
 from ._version import __version__
 
 __all__ = [
+    "MAX_IMAGE_BYTES",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -61,12 +66,15 @@ __all__ = [
     "CompletionTokensDetails",
     "ConflictError",
     "ContentPart",
+    "ImageData",
     "ImageDetail",
     "ImagePart",
     "ImageURL",
     "InternalServerError",
+    "InvalidImageError",
     "InvalidInputError",
     "Message",
+    "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "PromptTokensDetails",
@@ -79,6 +87,7 @@ __all__ = [
     "Usage",
     "UserMessage",
     "__version__",
+    "estimate_image_tokens",
     "parse_chat_completion",
     "parse_content_part",
     "parse_message",
