@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +18,9 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    # Of the body as received, also when it was not kept (`LoopbackServer(keep_bodies=False)`).
+    size: int = 0
+    sha256: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -76,7 +80,9 @@ Responder = Callable[[Recorded], Reply]
 class LoopbackServer:
     """Serves on an ephemeral 127.0.0.1 port in a thread; `requests` lists what arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_bodies: bool = True) -> None:
+        """`keep_bodies=False` reads bodies in small pieces and keeps only size and hash,
+        for tests that measure the client's memory in the same process."""
         self.requests: list[Recorded] = []
         self.responder: Responder = lambda _: Reply.json(completion())
         self._lock = threading.Lock()
@@ -87,8 +93,26 @@ class LoopbackServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
+                digest = hashlib.sha256()
+                body = b""
+                if keep_bodies:
+                    body = self.rfile.read(length)
+                    digest.update(body)
+                else:
+                    left = length
+                    while left:
+                        piece = self.rfile.read(min(left, 64 * 1024))
+                        if not piece:
+                            break
+                        digest.update(piece)
+                        left -= len(piece)
                 recorded = Recorded(
-                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    body,
+                    length,
+                    digest.hexdigest(),
                 )
                 with server._lock:
                     server.requests.append(recorded)

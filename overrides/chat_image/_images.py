@@ -118,7 +118,8 @@ def read_image_file(path: str | os.PathLike[str], *, limit: int | None) -> bytes
     """
     source = os.fspath(path)
     try:
-        with open(source, "rb") as file:
+        # Unbuffered: a buffered reader would join its buffer to the rest, copying the file.
+        with open(source, "rb", buffering=0) as file:
             if limit is not None:
                 check_size(os.fstat(file.fileno()).st_size, field="path", source=source)
             head = file.read(_HEAD_BYTES)
