@@ -98,7 +98,9 @@ def _validate_text(_: object, __: attrs.Attribute[str], value: object) -> None:
 
 
 def _validate_extra(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
-    if not isinstance(value, Mapping):
+    # `type(...) is dict` first: it is what nearly every call passes, and much cheaper to
+    # check than the Mapping ABC (this runs for every part of every request).
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise InvalidInputError("extra", f"expected a mapping, got {type(value).__name__}")
 
 
@@ -393,7 +395,7 @@ def _parse_image_url(data: object) -> ImageURL:
         raise InvalidInputError(
             "image_url", 'expected an object like {"url": "https://..."}, got a bare string'
         )
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidInputError("image_url", f"expected an object, got {type(data).__name__}")
     if "url" not in data:
         raise InvalidInputError("image_url.url", "missing")
@@ -410,7 +412,7 @@ def parse_content_part(data: object) -> ContentPart:
     """
     if isinstance(data, TextPart | ImagePart | UnknownPart):
         return data
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidInputError(
             "", f"expected a TextPart, ImagePart or part dict, got {type(data).__name__}"
         )

@@ -14,6 +14,7 @@ is not copied several times over (the reasons are in that module).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -49,7 +50,9 @@ def _check_max_tokens(max_tokens: object) -> int:
 def _messages_to_api(
     messages: Iterable[MessageParam], inline: InlineImages
 ) -> list[api.ChatMessage]:
-    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
+    if type(messages) is not list and (
+        isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable)
+    ):
         raise InvalidInputError(
             "messages", f"expected a list of messages, got {type(messages).__name__}"
         )
@@ -90,6 +93,12 @@ def build_body(
     return RequestBody(body, inline)
 
 
+@functools.lru_cache(maxsize=64)
+def _endpoint(base_url: str, path: str) -> httpx.URL:
+    # Parsed once per base URL: httpx takes a URL object as is, but parses a string each call.
+    return httpx.URL(base_url + path)
+
+
 def build_request(
     http: httpx.Client | httpx.AsyncClient,
     *,
@@ -104,7 +113,7 @@ def build_request(
     which knows neither, works the same as the one we build.
     """
     kwargs = create_chat_completion._get_kwargs(body=body.request)
-    url = base_url + kwargs["url"]
+    url = _endpoint(base_url, kwargs["url"])
     all_headers = {**kwargs["headers"], **headers}
     if not body.inline.images:
         return http.build_request(
