@@ -77,6 +77,11 @@ def completion(
 Responder = Callable[[Recorded], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for many connections arriving at once (the default backlog is 5).
+    request_queue_size = 512
+
+
 class LoopbackServer:
     """Serves on an ephemeral 127.0.0.1 port in a thread; `requests` lists what arrived."""
 
@@ -127,7 +132,7 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
 

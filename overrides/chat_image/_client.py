@@ -17,7 +17,7 @@ from chat_image_api import AuthenticatedClient
 
 from ._completion import ChatCompletion
 from ._errors import APIConnectionError, APITimeoutError
-from ._settings import DEFAULT_MAX_RETRIES, Settings, to_timeout
+from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, to_timeout
 from ._version import __version__
 from ._wire import MessageParam, build_body, build_request, read_completion
 
@@ -62,6 +62,7 @@ class _BaseClient:
             token=self._settings.api_key,
             timeout=self._settings.timeout,
             headers=dict(default_headers or {}),
+            httpx_args={"limits": DEFAULT_LIMITS},
         )
         self._owns_http_client = True
 
