@@ -1,5 +1,5 @@
 """Sessions: `generate` writes generated/; `tests`, `tests-images`, `lint`, `typecheck` check
-the rest.
+the rest; `bench` measures (it is not a check, and CI does not run it).
 
 Every tool version comes from pyproject.toml's dependency groups, so the pins live in one place.
 """
@@ -60,3 +60,14 @@ def typecheck(session: nox.Session) -> None:
     session.install(".[images]", *_group("typecheck"))
     session.run("mypy", "--strict", "-p", "chat_image")
     session.run("mypy", "--strict", "scripts", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Time and weigh the client against plain httpx and the `openai` package; prints a table.
+
+    `nox -s bench -- --quick` for a smoke run, `-- --only latency,memory` for some cases,
+    `-- --json PATH` to write the results elsewhere than bench-results.json.
+    """
+    session.install(".", *_group("bench"))
+    session.run("python", "scripts/bench.py", *session.posargs)
