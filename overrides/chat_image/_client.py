@@ -57,11 +57,13 @@ class _BaseClient:
             **(default_headers or {}),
             "Authorization": f"Bearer {self._settings.api_key}",
         }
+        # The httpx client the generated one builds carries these headers itself (it adds
+        # the Authorization); only a caller's own httpx client needs them on each request.
         self._api = AuthenticatedClient(
             base_url=self._settings.base_url,
             token=self._settings.api_key,
             timeout=self._settings.timeout,
-            headers=dict(default_headers or {}),
+            headers={"User-Agent": _USER_AGENT, **(default_headers or {})},
             httpx_args={"limits": DEFAULT_LIMITS},
         )
         self._owns_http_client = True
@@ -102,7 +104,10 @@ class _BaseClient:
         extra_headers: Mapping[str, str] | None,
         timeout: float | httpx.Timeout | None,
     ) -> httpx.Request:
-        headers = self._headers if not extra_headers else {**self._headers, **extra_headers}
+        # Re-sending the client's own headers costs about 6 us a call in httpx's header merge.
+        headers = self._headers if not self._owns_http_client else {}
+        if extra_headers:
+            headers = {**headers, **extra_headers}
         return build_request(
             http,
             base_url=self._settings.base_url,
