@@ -21,6 +21,7 @@ from chat_image_api.types import UNSET
 
 from ._errors import InvalidInputError
 from ._images import (
+    LOW_DETAIL_TOKENS,
     MAX_IMAGE_BYTES,
     check_image_bytes,
     estimate_image_tokens,
@@ -206,7 +207,7 @@ class ImageData:
     @property
     def media_type(self) -> str:
         """`image/png`, `image/jpeg`, `image/gif` or `image/webp`, from the first bytes."""
-        return sniff_media_type(self.data[:16]) or "application/octet-stream"
+        return sniff_media_type(self.data) or "application/octet-stream"
 
     @property
     def url(self) -> str:
@@ -230,7 +231,7 @@ class ImageData:
         Other models count differently.
         """
         if self.detail == "low":
-            return estimate_image_tokens(1, 1, "low")
+            return LOW_DETAIL_TOKENS
         width, height = self.dimensions
         return estimate_image_tokens(width, height, self.detail)
 
@@ -329,7 +330,7 @@ class ImagePart:
         if isinstance(self.image_url, ImageData):
             return self.image_url.estimate_tokens()
         if self.image_url.detail == "low":
-            return estimate_image_tokens(1, 1, "low")
+            return LOW_DETAIL_TOKENS
         raise InvalidInputError(
             "image_url.url",
             "the pixel size of an image behind a URL is not known here; "

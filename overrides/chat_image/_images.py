@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 __all__ = [
+    "LOW_DETAIL_TOKENS",
     "MAX_IMAGE_BYTES",
     "check_image_bytes",
     "check_size",
@@ -50,6 +51,7 @@ HIGH_DETAIL_SHORT_SIDE: Final = 768
 TILE: Final = 512
 BASE_TOKENS: Final = 85
 TOKENS_PER_TILE: Final = 170
+LOW_DETAIL_TOKENS: Final = BASE_TOKENS
 
 # What a resized image is written as: the same format, except GIF, whose 256-colour palette
 # would have to be re-quantized; PNG keeps the resampled pixels exactly.
@@ -63,7 +65,7 @@ _LOSSY_QUALITY: Final = 90
 
 
 def sniff_media_type(head: bytes) -> str | None:
-    """The image type the first bytes announce, or None when they are none of the four.
+    """The image type `head` (an image, or its first bytes) announces, or None.
 
     The signatures are the WHATWG MIME Sniffing Standard's "image type pattern matching"
     (https://mimesniff.spec.whatwg.org/#matching-an-image-type-pattern).
@@ -166,7 +168,7 @@ def estimate_image_tokens(width: int, height: int, detail: str | None = "auto") 
     if detail is not None and detail not in ("auto", "low", "high"):
         raise InvalidInputError("detail", f"{detail!r} is not one of 'auto', 'low', 'high'")
     if detail == "low":
-        return BASE_TOKENS
+        return LOW_DETAIL_TOKENS
     w, h = fit_for_detail(width, height, detail)
     return BASE_TOKENS + TOKENS_PER_TILE * math.ceil(w / TILE) * math.ceil(h / TILE)
 
