@@ -1,5 +1,6 @@
-"""Sessions: `generate` writes generated/; `drift`, `tests`, `lint`, `typecheck` check the rest;
-`spec-diff` and `update-spec` take a new upstream spec.
+"""Sessions: `generate` writes generated/; `drift`, `tests`, `tests-images`, `lint`, `typecheck`
+check the rest; `spec-diff` and `update-spec` take a new upstream spec; `bench` measures (it is
+not a check, and CI does not run it).
 
 Every tool version comes from pyproject.toml's dependency groups, so the pins live in one place.
 """
@@ -19,7 +20,7 @@ PYTHON = "3.11"
 OWN_CODE = ["overrides", "scripts", "tests", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["drift", "tests", "lint", "typecheck"]
+nox.options.sessions = ["drift", "tests", "tests-images", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -93,12 +94,19 @@ def update_spec(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Run the test suite against the package as `pip install .` ships it.
+    """Run the test suite against the package as `pip install .` ships it: without Pillow.
 
     The drift tests regenerate and type-check, so the pipeline's pinned tools come too.
     """
     session.install(".", *_group("test"), *_group("drift"))
-    session.run("pytest", *session.posargs)
+    session.run("pytest", "-m", "not pillow", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="tests-images")
+def tests_images(session: nox.Session) -> None:
+    """Run the tests that need the `images` extra (Pillow), with it installed."""
+    session.install(".[images]", *_group("test"))
+    session.run("pytest", "-m", "pillow", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -112,6 +120,17 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the overrides layer (against generated/), scripts and this file."""
-    session.install(".", *_group("typecheck"))
+    session.install(".[images]", *_group("typecheck"))
     session.run("mypy", "--strict", "-p", "chat_image")
     session.run("mypy", "--strict", "scripts", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Time and weigh the client against plain httpx and the `openai` package; prints a table.
+
+    `nox -s bench -- --quick` for a smoke run, `-- --only latency,memory` for some cases,
+    `-- --json PATH` to write the results elsewhere than bench-results.json.
+    """
+    session.install(".", *_group("bench"))
+    session.run("python", "scripts/bench.py", *session.posargs)

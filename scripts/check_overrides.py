@@ -296,7 +296,7 @@ def probe(tree: Path) -> list[str]:
         return problems
 
     try:
-        kwargs: Any = get_kwargs(body=body)
+        kwargs: Any = get_kwargs(body=body.request)
     except Exception as exc:  # reported, with where it happened
         problems.append(
             f"create_chat_completion._get_kwargs(body=...) fails: {_origin(exc)}; "

@@ -6,6 +6,7 @@ an answer, a body cut off mid-way, an answer that never comes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +27,9 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    # Of the body as received, also when it was not kept (`LoopbackServer(keep_bodies=False)`).
+    size: int = 0
+    sha256: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -113,10 +117,17 @@ def in_turn(*replies: Reply) -> Responder:
     return respond
 
 
+class _Server(ThreadingHTTPServer):
+    # Room for many connections arriving at once (the default backlog is 5).
+    request_queue_size = 512
+
+
 class LoopbackServer:
     """Serves on an ephemeral 127.0.0.1 port in a thread; `requests` lists what arrived."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_bodies: bool = True) -> None:
+        """`keep_bodies=False` reads bodies in small pieces and keeps only size and hash,
+        for tests that measure the client's memory in the same process."""
         self.requests: list[Recorded] = []
         self.responder: Responder = lambda _: Reply.json(completion())
         self._lock = threading.Lock()
@@ -127,8 +138,9 @@ class LoopbackServer:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
+                body, size, digest = self._read_body()
                 recorded = Recorded(
-                    self.command, self.path, dict(self.headers.items()), self._read_body()
+                    self.command, self.path, dict(self.headers.items()), body, size, digest
                 )
                 with server._lock:
                     server.requests.append(recorded)
@@ -149,20 +161,37 @@ class LoopbackServer:
                     return
                 self.wfile.write(reply.body)
 
-            def _read_body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
-                    return self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                body = b""
-                while size := int(self.rfile.readline().split(b";")[0], 16):
-                    body += self.rfile.read(size)
+            def _read_body(self) -> tuple[bytes, int, str]:
+                """The body (empty unless kept), its size and its sha256."""
+                digest = hashlib.sha256()
+                kept: list[bytes] = []
+                size = 0
+                for piece in self._body_pieces():
+                    digest.update(piece)
+                    size += len(piece)
+                    if keep_bodies:
+                        kept.append(piece)
+                return b"".join(kept), size, digest.hexdigest()
+
+            def _body_pieces(self) -> Iterator[bytes]:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        yield self.rfile.read(size)
+                        self.rfile.readline()
                     self.rfile.readline()
-                self.rfile.readline()
-                return body
+                    return
+                left = int(self.headers.get("Content-Length", "0"))
+                while left:
+                    piece = self.rfile.read(min(left, 64 * 1024))
+                    if not piece:
+                        return
+                    left -= len(piece)
+                    yield piece
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Server(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
 

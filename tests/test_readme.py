@@ -13,10 +13,15 @@ from loopback import LoopbackServer, Reply, completion, in_turn
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def _quickstart_blocks() -> list[str]:
+def _blocks(heading: str) -> list[str]:
+    """The python code blocks of the README section under `## {heading}`."""
     text = README.read_text(encoding="utf-8")
-    section = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+
+
+def _quickstart_blocks() -> list[str]:
+    return _blocks("Quickstart")
 
 
 def test_readme_has_a_typed_and_a_dict_quickstart():
@@ -37,9 +42,7 @@ def test_quickstart_block_runs(index, server: LoopbackServer, monkeypatch, capsy
 
 
 def _errors_blocks() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Errors and retries", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    return _blocks("Errors and retries")
 
 
 def test_errors_example_runs_and_catches_a_rate_limit(server: LoopbackServer, monkeypatch, capsys):
@@ -76,3 +79,44 @@ def test_generated_client_example_retries(server: LoopbackServer):
     with namespace["api"] as api:  # one real backoff of at most 0.5 s
         assert create_chat_completion.sync_detailed(client=api, body=body).status_code == 200
     assert server.count == 2
+
+
+def _images_blocks() -> list[str]:
+    return _blocks("Images")
+
+
+def test_images_block_runs(server: LoopbackServer, monkeypatch, tmp_path, capsys):
+    from samples import image_bytes
+
+    monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.url + "/v1")
+    monkeypatch.setenv("CHAT_IMAGE_API_KEY", API_KEY)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cat.png").write_bytes(image_bytes("PNG"))
+    (tmp_path / "dog.webp").write_bytes(image_bytes("WEBP"))
+    exec(compile(_images_blocks()[0], "README.md[images]", "exec"), {})
+    assert "A wooden boardwalk" in capsys.readouterr().out
+    content = server.last.json()["messages"][0]["content"]
+    assert [part["type"] for part in content] == ["text", "image_url", "image_url", "image_url"]
+    assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    assert content[2]["image_url"]["url"].startswith("data:image/webp;base64,")
+
+
+def test_the_refusal_quoted_in_the_readme_is_the_real_one(monkeypatch, tmp_path):
+    from chat_image import ImagePart, InvalidImageError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.png").write_bytes(b"%PDF-1.7\n")
+    with pytest.raises(InvalidImageError) as caught:
+        ImagePart.from_path("notes.png")
+    assert f"`{caught.value}`" in " ".join(README.read_text(encoding="utf-8").split())
+
+
+@pytest.mark.pillow
+def test_resize_block_runs(monkeypatch, tmp_path, capsys):
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (3000, 2000), "olive").save(tmp_path / "photo.jpg")
+    exec(compile(_images_blocks()[1], "README.md[resize]", "exec"), {})
+    # 3000 x 2000 -> within 2048 x 2048 -> short side 768: 1152 x 768, 3 x 2 tiles.
+    assert capsys.readouterr().out.split() == ["(1152,", "768)", "1105"]

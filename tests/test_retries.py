@@ -282,3 +282,21 @@ def test_retries_are_logged_with_the_path_only(call: Caller, server, caplog):
     assert retries == [
         "Retrying POST /v1/chat/completions in 0.50 s after status 503 (retry 1 of 2)"
     ]
+
+
+def test_a_streamed_inline_image_body_is_resent_whole_on_retry(call: Caller, server):
+    """Inline images over the single-buffer threshold go out as a re-iterable stream; a retry
+    must send the same bytes again, not an exhausted iterator."""
+    from chat_image import ImagePart
+    from samples import SIGNATURES
+
+    image = SIGNATURES["PNG"] + bytes(range(256)) * 2048  # ~512 KiB: streamed, not buffered
+    server.responder = in_turn(Reply.error(503), Reply.json(completion()))
+    call(
+        client={"retry_policy": EXACT},
+        messages=[UserMessage([ImagePart.from_bytes(image)])],
+    )
+    first, second = server.requests
+    assert first.size == second.size > len(image)
+    assert first.sha256 == second.sha256
+    assert first.json() == second.json()

@@ -242,3 +242,22 @@ def test_missing_or_bad_settings_fail_at_construction(kwargs, field):
     with pytest.raises(InvalidInputError) as caught:
         ChatImage(**kwargs)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize("own_http_client", [False, True])
+def test_default_headers_reach_the_server_whoever_built_the_httpx_client(server, own_http_client):
+    http = httpx.Client() if own_http_client else None
+    with ChatImage(
+        api_key=API_KEY,
+        base_url=server.url,
+        default_headers={"X-Team": "vision", "User-Agent": "app/1", "Authorization": "no"},
+        http_client=http,
+    ) as chat:
+        chat.chat.completions.create(
+            model="m", messages=[UserMessage("x")], max_tokens=1, extra_headers={"X-Call": "1"}
+        )
+    sent = server.last.headers
+    assert (sent["X-Team"], sent["User-Agent"], sent["X-Call"]) == ("vision", "app/1", "1")
+    assert sent["Authorization"] == f"Bearer {API_KEY}"
+    if http is not None:
+        http.close()

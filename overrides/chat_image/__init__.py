@@ -18,6 +18,7 @@ from ._completion import (
 )
 from ._content import (
     ContentPart,
+    ImageData,
     ImageDetail,
     ImagePart,
     ImageURL,
@@ -36,12 +37,15 @@ from ._errors import (
     ChatImageError,
     ConflictError,
     InternalServerError,
+    InvalidImageError,
     InvalidInputError,
+    MissingExtraError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
+from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
 from ._messages import AssistantMessage, Message, Role, SystemMessage, UserMessage, parse_message
 from ._retry import RetryPolicy
 from ._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
@@ -51,6 +55,7 @@ from ._version import __version__
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "MAX_IMAGE_BYTES",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -68,12 +73,15 @@ __all__ = [
     "CompletionTokensDetails",
     "ConflictError",
     "ContentPart",
+    "ImageData",
     "ImageDetail",
     "ImagePart",
     "ImageURL",
     "InternalServerError",
+    "InvalidImageError",
     "InvalidInputError",
     "Message",
+    "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "PromptTokensDetails",
@@ -88,6 +96,7 @@ __all__ = [
     "Usage",
     "UserMessage",
     "__version__",
+    "estimate_image_tokens",
     "parse_chat_completion",
     "parse_content_part",
     "parse_message",

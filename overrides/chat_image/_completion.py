@@ -112,6 +112,8 @@ class _Reader:
     def get(self, key: str, kind: type[_T], *, required: bool = False) -> _T | None:
         self._seen.add(key)
         value = self._data.get(key)
+        if type(value) is kind:  # the common case, and the fast one: not bool for int
+            return value
         if value is None:
             if required:
                 raise ResponseShapeError(self._child(key), "missing")

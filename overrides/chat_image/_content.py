@@ -7,6 +7,8 @@ unchanged, rather than being forced into a class that would drop its fields.
 
 from __future__ import annotations
 
+import base64
+import os
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final, Literal, TypeAlias, get_args
@@ -18,9 +20,20 @@ from chat_image_api import models as api
 from chat_image_api.types import UNSET
 
 from ._errors import InvalidInputError
+from ._images import (
+    LOW_DETAIL_TOKENS,
+    MAX_IMAGE_BYTES,
+    check_image_bytes,
+    estimate_image_tokens,
+    image_size,
+    read_image_file,
+    resize_for_detail,
+    sniff_media_type,
+)
 
 __all__ = [
     "ContentPart",
+    "ImageData",
     "ImageDetail",
     "ImagePart",
     "ImageURL",
@@ -72,9 +85,13 @@ def _validate_url(_: object, __: attrs.Attribute[str], value: str) -> None:
     check_image_url(value)
 
 
-def _validate_detail(_: object, __: attrs.Attribute[ImageDetail | None], value: object) -> None:
+def _check_detail(value: object) -> None:
     if value is not None and value not in IMAGE_DETAILS:
         raise InvalidInputError("detail", f"{value!r} is not one of 'auto', 'low', 'high'")
+
+
+def _validate_detail(_: object, __: attrs.Attribute[ImageDetail | None], value: object) -> None:
+    _check_detail(value)
 
 
 def _validate_text(_: object, __: attrs.Attribute[str], value: object) -> None:
@@ -82,7 +99,9 @@ def _validate_text(_: object, __: attrs.Attribute[str], value: object) -> None:
 
 
 def _validate_extra(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
-    if not isinstance(value, Mapping):
+    # `type(...) is dict` first: it is what nearly every call passes, and much cheaper to
+    # check than the Mapping ABC (this runs for every part of every request).
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise InvalidInputError("extra", f"expected a mapping, got {type(value).__name__}")
 
 
@@ -111,9 +130,133 @@ class ImageURL:
         return self.to_api().to_dict()
 
 
+def _to_bytes(value: bytes | bytearray | memoryview) -> bytes:
+    # A bytearray or memoryview is copied once, so later changes to it cannot alter what is
+    # sent. Anything else passes unchanged, for the validator to refuse with a message.
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return value
+
+
+def _validate_data(instance: ImageData, _: attrs.Attribute[bytes], value: object) -> None:
+    if not isinstance(value, bytes):
+        raise InvalidInputError("data", f"expected bytes, got {type(value).__name__}")
+    check_image_bytes(value, field="data", source=instance.source)
+
+
+@attrs.frozen(repr=False)
+class ImageData:
+    """An image sent inline as a `data:` URL: its bytes, with the type sniffed from them.
+
+    The base64 data URL exists only when asked for (`url`, `to_dict()`). Sending does not
+    build it: the client base64-encodes the bytes in chunks while the request body streams
+    out, so a large image is held in memory once, as these bytes.
+    Build one with `from_path` or `from_bytes`; PNG, JPEG, GIF and WebP up to 20 MB.
+    """
+
+    data: bytes = attrs.field(converter=_to_bytes, validator=_validate_data)
+    detail: ImageDetail | None = attrs.field(default=None, validator=_validate_detail)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
+    # Where the bytes came from, for messages only.
+    source: str | None = attrs.field(default=None, kw_only=True, eq=False)
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes | bytearray | memoryview,
+        detail: ImageDetail | None = None,
+        *,
+        resize: bool = False,
+    ) -> ImageData:
+        """The image in `data`; with `resize=True` (needs Pillow), scaled down for `detail`."""
+        return cls._build(_to_bytes(data), detail, resize=resize, field="data", source=None)
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        detail: ImageDetail | None = None,
+        *,
+        resize: bool = False,
+    ) -> ImageData:
+        """The image in the file at `path`, read now; the type comes from its first bytes."""
+        _check_detail(detail)
+        data = read_image_file(path, limit=None if resize else MAX_IMAGE_BYTES)
+        return cls._build(data, detail, resize=resize, field="path", source=os.fspath(path))
+
+    @classmethod
+    def _build(
+        cls,
+        data: bytes,
+        detail: ImageDetail | None,
+        *,
+        resize: bool,
+        field: str,
+        source: str | None,
+    ) -> ImageData:
+        _check_detail(detail)
+        if resize:
+            if not isinstance(data, bytes):
+                raise InvalidInputError(field, f"expected bytes, got {type(data).__name__}")
+            media_type = check_image_bytes(data, field=field, source=source, check_limit=False)
+            data, _ = resize_for_detail(data, media_type, detail, field=field, source=source)
+        return cls(data, detail, source=source)
+
+    @property
+    def media_type(self) -> str:
+        """`image/png`, `image/jpeg`, `image/gif` or `image/webp`, from the first bytes."""
+        return sniff_media_type(self.data) or "application/octet-stream"
+
+    @property
+    def url(self) -> str:
+        """The `data:` URL. Builds a string 4/3 the image's size: sending never calls this."""
+        return f"{self.data_url_head}{base64.b64encode(self.data).decode('ascii')}"
+
+    @property
+    def data_url_head(self) -> str:
+        """`data:image/png;base64,`: what precedes the base64 payload in `url`."""
+        return f"data:{self.media_type};base64,"
+
+    @property
+    def dimensions(self) -> tuple[int, int]:
+        """Width and height in pixels (needs Pillow: `pip install 'chat-image[images]'`)."""
+        return image_size(self.data, source=self.source)
+
+    def estimate_tokens(self) -> int:
+        """Input tokens a GPT-4o-class model counts for this image at its `detail` (Pillow).
+
+        OpenAI's published arithmetic; "auto" and None count as "high", an upper bound.
+        Other models count differently.
+        """
+        if self.detail == "low":
+            return LOW_DETAIL_TOKENS
+        width, height = self.dimensions
+        return estimate_image_tokens(width, height, self.detail)
+
+    def __repr__(self) -> str:
+        where = f" from {self.source!r}" if self.source else ""
+        return (
+            f"ImageData(<{self.media_type}, {len(self.data):,} bytes{where}>, "
+            f"detail={self.detail!r})"
+        )
+
+    def to_api(self) -> api.ImageUrl:
+        """The generated model with the full data URL (the send path avoids building it)."""
+        model = api.ImageUrl(self.url, UNSET if self.detail is None else self.detail)
+        model.additional_properties = dict(self.extra)
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
 def _validate_image_url(_: object, __: attrs.Attribute[ImageURL], value: object) -> None:
-    if not isinstance(value, ImageURL):
-        raise InvalidInputError("image_url", f"expected an ImageURL, got {type(value).__name__}")
+    if not isinstance(value, ImageURL | ImageData):
+        raise InvalidInputError(
+            "image_url", f"expected an ImageURL or ImageData, got {type(value).__name__}"
+        )
 
 
 @attrs.frozen
@@ -141,7 +284,7 @@ class ImagePart:
     """A `{"type": "image_url", "image_url": {"url": ..., "detail": ...}}` part."""
 
     type: ClassVar[Literal["image_url"]] = "image_url"
-    image_url: ImageURL = attrs.field(validator=_validate_image_url)
+    image_url: ImageURL | ImageData = attrs.field(validator=_validate_image_url)
     extra: Mapping[str, Any] = attrs.field(
         factory=_empty_extra, kw_only=True, validator=_validate_extra
     )
@@ -150,6 +293,49 @@ class ImagePart:
     def from_url(cls, url: str, detail: ImageDetail | None = None) -> ImagePart:
         """An image part for an http(s) or data URL."""
         return cls(ImageURL(url, detail))
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        detail: ImageDetail | None = None,
+        *,
+        resize: bool = False,
+    ) -> ImagePart:
+        """An image part for a PNG, JPEG, GIF or WebP file, read now and sent inline.
+
+        The type is sniffed from the file's first bytes, not its name. With `resize=True`
+        (needs the `images` extra) the image is first scaled down to what the model uses
+        for `detail` anyway. Raises `InvalidImageError` for a missing or unreadable file,
+        another format, or more than 20 MB.
+        """
+        return cls(ImageData.from_path(path, detail, resize=resize))
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes | bytearray | memoryview,
+        detail: ImageDetail | None = None,
+        *,
+        resize: bool = False,
+    ) -> ImagePart:
+        """An image part for PNG, JPEG, GIF or WebP bytes, sent inline (see `from_path`)."""
+        return cls(ImageData.from_bytes(data, detail, resize=resize))
+
+    def estimate_tokens(self) -> int:
+        """Input tokens a GPT-4o-class model counts for this image (see `ImageData`).
+
+        Only for images sent inline: the size of an image behind a URL is not known here.
+        """
+        if isinstance(self.image_url, ImageData):
+            return self.image_url.estimate_tokens()
+        if self.image_url.detail == "low":
+            return LOW_DETAIL_TOKENS
+        raise InvalidInputError(
+            "image_url.url",
+            "the pixel size of an image behind a URL is not known here; "
+            "use estimate_image_tokens(width, height, detail)",
+        )
 
     def to_api(self) -> api.ContentPart:
         """The generated model, which owns the wire format."""
@@ -210,7 +396,7 @@ def _parse_image_url(data: object) -> ImageURL:
         raise InvalidInputError(
             "image_url", 'expected an object like {"url": "https://..."}, got a bare string'
         )
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidInputError("image_url", f"expected an object, got {type(data).__name__}")
     if "url" not in data:
         raise InvalidInputError("image_url.url", "missing")
@@ -227,7 +413,7 @@ def parse_content_part(data: object) -> ContentPart:
     """
     if isinstance(data, TextPart | ImagePart | UnknownPart):
         return data
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidInputError(
             "", f"expected a TextPart, ImagePart or part dict, got {type(data).__name__}"
         )

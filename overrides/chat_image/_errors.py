@@ -18,7 +18,9 @@ __all__ = [
     "ChatImageError",
     "ConflictError",
     "InternalServerError",
+    "InvalidImageError",
     "InvalidInputError",
+    "MissingExtraError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -52,6 +54,25 @@ class InvalidInputError(ChatImageError, ValueError):
             return InvalidInputError(prefix, self.problem)
         sep = "" if self.field.startswith("[") else "."
         return InvalidInputError(f"{prefix}{sep}{self.field}", self.problem)
+
+
+class InvalidImageError(InvalidInputError):
+    """An image was refused before sending: unreadable, not PNG/JPEG/GIF/WebP, or too large.
+
+    `field` is the argument (`path` or `data`); the message names the file when there is one.
+    """
+
+
+class MissingExtraError(ChatImageError, ImportError):
+    """A feature needs an optional extra that is not installed (e.g. Pillow for resizing)."""
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {module}, which is not installed: pip install 'chat-image[{extra}]'",
+            name=module,
+        )
 
 
 class APIError(ChatImageError):

@@ -30,7 +30,9 @@ def _to_content(value: str | Iterable[ContentPart | Mapping[str, Any]]) -> Conte
     """Strings stay strings; any iterable of typed parts or part dicts becomes a tuple of parts."""
     if isinstance(value, str):
         return value
-    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+    if type(value) is not list and (
+        isinstance(value, bytes | Mapping) or not isinstance(value, Iterable)
+    ):
         raise InvalidInputError(
             "content", f"expected a string or a list of parts, got {type(value).__name__}"
         )
@@ -133,7 +135,7 @@ def parse_message(data: object) -> Message:
     """The typed message for a message dict as the `openai` SDK takes it; typed ones pass."""
     if isinstance(data, SystemMessage | UserMessage | AssistantMessage):
         return data
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidInputError("", f"expected a message object or dict, got {type(data).__name__}")
     role = data.get("role")
     if role is None:

@@ -11,7 +11,14 @@ import httpx
 
 from ._errors import InvalidInputError
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Settings", "check_max_retries", "to_timeout"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "Settings",
+    "check_max_retries",
+    "to_timeout",
+]
 
 # Project-specific names win over the OpenAI ones, which users of OpenAI-compatible
 # gateways usually have set already.
@@ -20,6 +27,10 @@ BASE_URL_ENV: Final = ("CHAT_IMAGE_BASE_URL", "OPENAI_BASE_URL")
 # A connection is up in milliseconds or not at all; a vision model may think for a while.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(120.0, connect=5.0)
 DEFAULT_MAX_RETRIES: Final = 2
+# The `openai` package's pool limits. With httpx's defaults (100 connections, 20 kept alive)
+# at most 100 calls are in flight: against a gateway that takes seconds per answer, 300
+# concurrent calls would take three turns instead of one.
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 # The spec's path already starts with /v1, while OpenAI-style base URLs end with it.
 _API_VERSION_SUFFIX: Final = "/v1"
 

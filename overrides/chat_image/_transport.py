@@ -60,7 +60,9 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], object] = time.sleep,
         async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        limits: httpx.Limits | None = None,
     ) -> None:
+        self._limits = limits or httpx.Limits()
         self._transport = transport
         self._async_transport = async_transport
         self.max_retries = check_max_retries(max_retries)
@@ -73,16 +75,21 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def _sync(self) -> httpx.BaseTransport:
         if self._transport is None:
-            self._transport = httpx.HTTPTransport()
+            self._transport = httpx.HTTPTransport(limits=self._limits)
         return self._transport
 
     def _async(self) -> httpx.AsyncBaseTransport:
         if self._async_transport is None:
-            self._async_transport = httpx.AsyncHTTPTransport()
+            self._async_transport = httpx.AsyncHTTPTransport(limits=self._limits)
         return self._async_transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         inner = self._sync()
+        max_retries = max_retries_of(request, self.max_retries)
+        if max_retries == 0:
+            # Nothing to resend: pass the request through untouched, neither reading a
+            # streamed body into memory nor buffering the answer.
+            return inner.handle_request(request)
         request.read()  # a streamed body can then be sent again
 
         def attempt() -> httpx.Response:
@@ -98,12 +105,15 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             attempt,
             request=request,
             policy=self.policy,
-            max_retries=max_retries_of(request, self.max_retries),
+            max_retries=max_retries,
             sleep=self._sleep,
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         inner = self._async()
+        max_retries = max_retries_of(request, self.max_retries)
+        if max_retries == 0:
+            return await inner.handle_async_request(request)
         await request.aread()
 
         async def attempt() -> httpx.Response:
@@ -119,7 +129,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             attempt,
             request=request,
             policy=self.policy,
-            max_retries=max_retries_of(request, self.max_retries),
+            max_retries=max_retries,
             sleep=self._async_sleep,
         )
 

@@ -6,14 +6,20 @@ endpoint's own request builder. We call that builder rather than `sync_detailed(
 the latter parses the 200 body into the spec's empty `{}` model and, when the body is not
 JSON, raises without the response; this layer needs the raw response to parse a typed
 completion and to say what went wrong. Sync and async clients share everything here.
+
+A request with images sent inline (`ImagePart.from_path` / `from_bytes`) is the exception to
+`json=`: its body is encoded by `_inline` from the same `to_dict()`, so that a large image
+is not copied several times over (the reasons are in that module).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
 import httpx
 
 from chat_image_api import models as api
@@ -21,9 +27,10 @@ from chat_image_api.api.chat import create_chat_completion
 
 from ._completion import ChatCompletion, ResponseShapeError, parse_chat_completion
 from ._errors import APIResponseValidationError, InvalidInputError, status_error
+from ._inline import InlineBody, InlineImages
 from ._messages import Message, parse_message
 
-__all__ = ["build_body", "build_request", "read_completion"]
+__all__ = ["RequestBody", "build_body", "build_request", "read_completion"]
 
 MessageParam = Message | Mapping[str, Any]
 
@@ -40,20 +47,32 @@ def _check_max_tokens(max_tokens: object) -> int:
     return max_tokens
 
 
-def _messages_to_api(messages: Iterable[MessageParam]) -> list[api.ChatMessage]:
-    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable):
+def _messages_to_api(
+    messages: Iterable[MessageParam], inline: InlineImages
+) -> list[api.ChatMessage]:
+    if type(messages) is not list and (
+        isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable)
+    ):
         raise InvalidInputError(
             "messages", f"expected a list of messages, got {type(messages).__name__}"
         )
     converted = []
     for index, item in enumerate(messages):
         try:
-            converted.append(parse_message(item).to_api())
+            converted.append(inline.swap(parse_message(item)).to_api())
         except InvalidInputError as exc:
             raise exc.under(f"messages[{index}]") from None
     if not converted:
         raise InvalidInputError("messages", "empty; give at least one message")
     return converted
+
+
+@attrs.frozen
+class RequestBody:
+    """The generated request model, and the inline images its placeholders stand for."""
+
+    request: api.ChatCompletionRequest
+    inline: InlineImages
 
 
 def build_body(
@@ -62,15 +81,22 @@ def build_body(
     messages: Iterable[MessageParam],
     max_tokens: int,
     params: Mapping[str, Any],
-) -> api.ChatCompletionRequest:
+) -> RequestBody:
     """The generated request model for validated arguments; `params` are optional fields."""
+    inline = InlineImages()
     body = api.ChatCompletionRequest(
         model=_check_model(model),
-        messages=_messages_to_api(messages),
+        messages=_messages_to_api(messages, inline),
         max_tokens=_check_max_tokens(max_tokens),
     )
     body.additional_properties = {k: v for k, v in params.items() if v is not None}
-    return body
+    return RequestBody(body, inline)
+
+
+@functools.lru_cache(maxsize=64)
+def _endpoint(base_url: str, path: str) -> httpx.URL:
+    # Parsed once per base URL: httpx takes a URL object as is, but parses a string each call.
+    return httpx.URL(base_url + path)
 
 
 def build_request(
@@ -78,7 +104,7 @@ def build_request(
     *,
     base_url: str,
     headers: Mapping[str, str],
-    body: api.ChatCompletionRequest,
+    body: RequestBody,
     timeout: httpx.Timeout,
 ) -> httpx.Request:
     """The request the generated endpoint describes, on `http`, with our URL and headers.
@@ -86,13 +112,24 @@ def build_request(
     Headers and an absolute URL go on every request so that a caller's own httpx client,
     which knows neither, works the same as the one we build.
     """
-    kwargs = create_chat_completion._get_kwargs(body=body)
+    kwargs = create_chat_completion._get_kwargs(body=body.request)
+    url = _endpoint(base_url, kwargs["url"])
+    all_headers = {**kwargs["headers"], **headers}
+    if not body.inline.images:
+        return http.build_request(
+            kwargs["method"], url, json=kwargs["json"], headers=all_headers, timeout=timeout
+        )
+    # Inline images: the same JSON, encoded without copying the images (see `_inline`).
+    content = body.inline.encode(kwargs["json"])
+    if isinstance(content, InlineBody):
+        # httpx would otherwise send an iterable body chunked, which not every server takes.
+        all_headers["Content-Length"] = str(content.length)
+        stream = content if isinstance(http, httpx.Client) else content.aiter()
+        return http.build_request(
+            kwargs["method"], url, content=stream, headers=all_headers, timeout=timeout
+        )
     return http.build_request(
-        kwargs["method"],
-        base_url + kwargs["url"],
-        json=kwargs["json"],
-        headers={**kwargs["headers"], **headers},
-        timeout=timeout,
+        kwargs["method"], url, content=content, headers=all_headers, timeout=timeout
     )
 
 
