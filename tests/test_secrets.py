@@ -145,3 +145,19 @@ def _no_wait():
     from chat_image import RetryPolicy
 
     return RetryPolicy(initial_delay=0)
+
+
+def test_a_transport_failure_quoting_the_header_has_the_key_masked():
+    """h11 quotes an illegal header value whole; such a message must not carry the key."""
+    from chat_image._errors import transport_error
+
+    request = httpx.Request(
+        "POST",
+        "http://127.0.0.1/v1/chat/completions",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    )
+    error = transport_error(
+        request, httpx.LocalProtocolError(f"Illegal header value b'Bearer {API_KEY}\\x7f'")
+    )
+    assert API_KEY not in str(error)
+    assert "[redacted]" in str(error)

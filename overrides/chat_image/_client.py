@@ -23,7 +23,7 @@ import httpx
 from chat_image_api import AuthenticatedClient
 
 from ._completion import ChatCompletion
-from ._errors import transport_error
+from ._errors import ChatImageError, InvalidInputError, transport_error
 from ._retry import RetryPolicy, retry_async, retry_sync
 from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
 from ._transport import MAX_RETRIES_EXTENSION, RetryTransport
@@ -48,6 +48,20 @@ def _timeout_for(
     ):
         return http_client.timeout
     return timeout
+
+
+def _check_http_client(
+    http_client: object, expected: type[httpx.Client] | type[httpx.AsyncClient]
+) -> None:
+    if http_client is not None and not isinstance(http_client, expected):
+        raise InvalidInputError(
+            "http_client", f"expected an {expected.__name__}, got {type(http_client).__name__}"
+        )
+
+
+def _check_open(http: httpx.Client | httpx.AsyncClient) -> None:
+    if http.is_closed:
+        raise ChatImageError("the client is closed; make a new one (or use it inside `with`)")
 
 
 class _BaseClient:
@@ -108,7 +122,11 @@ class _BaseClient:
 
     @property
     def api_client(self) -> AuthenticatedClient:
-        """The generated client underneath, for calling the generated endpoint directly."""
+        """The generated client underneath, for calling the generated endpoint directly.
+
+        With a caller's own `http_client`, it sends on that client as it is: with that
+        client's base URL and headers, not this one's, and without retries.
+        """
         return self._api
 
     def __repr__(self) -> str:
@@ -162,7 +180,8 @@ def _params(
     user: str | None,
     extra_body: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    return {
+    """The named options that were given, then `extra_body` as is (its None is a JSON null)."""
+    named = {
         "temperature": temperature,
         "top_p": top_p,
         "n": n,
@@ -171,8 +190,9 @@ def _params(
         "presence_penalty": presence_penalty,
         "frequency_penalty": frequency_penalty,
         "user": user,
-        **(extra_body or {}),
     }
+    given = {key: value for key, value in named.items() if value is not None}
+    return {**given, **extra_body} if extra_body else given
 
 
 class ChatImage(_BaseClient):
@@ -189,6 +209,7 @@ class ChatImage(_BaseClient):
         http_client: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
+        _check_http_client(http_client, httpx.Client)
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -212,6 +233,7 @@ class ChatImage(_BaseClient):
 
     def _send(self, request: httpx.Request, max_retries: int) -> ChatCompletion:
         http = self._http()
+        _check_open(http)
         try:
             response = retry_sync(
                 lambda: http.send(request),
@@ -265,6 +287,7 @@ class AsyncChatImage(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
+        _check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -285,6 +308,7 @@ class AsyncChatImage(_BaseClient):
 
     async def _send(self, request: httpx.Request, max_retries: int) -> ChatCompletion:
         http = self._http()
+        _check_open(http)
         try:
             response = await retry_async(
                 lambda: http.send(request),

@@ -115,6 +115,10 @@ def transport_error(request: httpx.Request, exc: httpx.HTTPError) -> APIConnecti
         detail = f" ({phase} timeout)" if phase else ""
         return APITimeoutError(request=request, message=f"Request timed out{detail}.")
     detail = str(exc) or type(exc).__name__
+    secret = _secret_of(request)
+    if secret:
+        # Some failures (an illegal header value, say) quote the request's headers.
+        detail = detail.replace(secret, _REDACTED)
     return APIConnectionError(request=request, message=f"Connection error: {detail}")
 
 

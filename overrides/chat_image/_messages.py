@@ -10,7 +10,7 @@ import attrs
 from chat_image_api import models as api
 from chat_image_api.types import UNSET
 
-from ._content import ContentPart, parse_content_part
+from ._content import ContentPart, _validate_extra, parse_content_part
 from ._errors import InvalidInputError
 
 __all__ = [
@@ -84,7 +84,9 @@ class _RequiredContentMessage:
     role: ClassVar[str]
     content: Content = attrs.field(converter=_to_content)
     name: str | None = attrs.field(default=None, validator=_validate_name)
-    extra: Mapping[str, Any] = attrs.field(factory=_empty_extra, kw_only=True)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
 
     def to_api(self) -> api.ChatMessage:
         return _message_to_api(self.role, self.content, self.name, self.extra)
@@ -114,7 +116,9 @@ class AssistantMessage:
     role: ClassVar[Literal["assistant"]] = "assistant"
     content: Content | None = attrs.field(default=None, converter=_to_optional_content)
     name: str | None = attrs.field(default=None, validator=_validate_name)
-    extra: Mapping[str, Any] = attrs.field(factory=_empty_extra, kw_only=True)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
 
     def to_api(self) -> api.ChatMessage:
         return _message_to_api(self.role, self.content, self.name, self.extra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Final
@@ -46,9 +47,15 @@ def _from_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
 def normalize_base_url(url: str | httpx.URL) -> str:
     """`https://gw.example/v1/` and `https://gw.example` both mean the same gateway here."""
     text = str(url).strip().rstrip("/")
-    parsed = httpx.URL(text)
+    try:
+        parsed = httpx.URL(text)
+    except httpx.InvalidURL as exc:
+        raise InvalidInputError("base_url", f"{text!r} is not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidInputError("base_url", f"{text!r} is not an http(s) URL with a host")
+    if parsed.query or parsed.fragment:
+        # The endpoint path is appended to the base URL: a query or fragment would swallow it.
+        raise InvalidInputError("base_url", f"{text!r} has a query or fragment; give the URL only")
     if text.endswith(_API_VERSION_SUFFIX):
         text = text[: -len(_API_VERSION_SUFFIX)]
     return text
@@ -74,12 +81,13 @@ class Settings:
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
         env = os.environ if environ is None else environ
-        key = api_key if api_key is not None else _from_env(API_KEY_ENV, env)
+        key = check_api_key(api_key) if api_key is not None else _from_env(API_KEY_ENV, env)
         if not key:
             raise InvalidInputError(
                 "api_key",
                 "missing; pass api_key=... or set " + " or ".join(API_KEY_ENV),
             )
+        check_api_key(key)
         url = base_url if base_url is not None else _from_env(BASE_URL_ENV, env)
         if not url:
             raise InvalidInputError(
@@ -94,6 +102,22 @@ class Settings:
         )
 
 
+def check_api_key(value: object) -> str:
+    """The key without surrounding whitespace (a key read from a file ends in a newline).
+
+    Anything that cannot travel in an HTTP header is refused here, without echoing it: httpx
+    would otherwise fail later with an error quoting the whole header.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError("api_key", f"expected a string, got {type(value).__name__}")
+    key = value.strip()
+    if not (key.isascii() and key.isprintable()) or any(char.isspace() for char in key):
+        raise InvalidInputError(
+            "api_key", "contains spaces, control or non-ASCII characters (value not shown)"
+        )
+    return key
+
+
 def check_max_retries(value: object, field: str = "max_retries") -> int:
     """An integer >= 0, or the error that names `field`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -106,9 +130,21 @@ def to_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     if timeout is None:
         return DEFAULT_TIMEOUT
     if isinstance(timeout, httpx.Timeout):
+        for phase, value in timeout.as_dict().items():
+            if value is not None and not _positive_seconds(value):
+                raise InvalidInputError(f"timeout.{phase}", f"expected seconds > 0, got {value!r}")
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    if not _positive_seconds(timeout):
         raise InvalidInputError(
             "timeout", f"expected seconds > 0 or an httpx.Timeout, got {timeout!r}"
         )
     return httpx.Timeout(float(timeout))
+
+
+def _positive_seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import httpx
@@ -89,8 +89,46 @@ def build_body(
         messages=_messages_to_api(messages, inline),
         max_tokens=_check_max_tokens(max_tokens),
     )
-    body.additional_properties = {k: v for k, v in params.items() if v is not None}
+    body.additional_properties = _check_params(params)
     return RequestBody(body, inline)
+
+
+# The fields the signature names, so the generated model's own keys cannot be overridden.
+_RESERVED: Final = frozenset({"model", "messages", "max_tokens"})
+
+
+_NUMBERS: Final = frozenset({"temperature", "top_p", "presence_penalty", "frequency_penalty"})
+_INTEGERS: Final = frozenset({"n", "seed"})
+
+
+def _check_option(key: str, value: object) -> None:
+    if key in _NUMBERS and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise InvalidInputError(key, f"expected a number, got {value!r}")
+    if key in _INTEGERS and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidInputError(key, f"expected an integer, got {value!r}")
+    if key == "n" and isinstance(value, int) and value < 1:
+        raise InvalidInputError(key, f"expected an integer >= 1, got {value!r}")
+    if key == "user" and not isinstance(value, str):
+        raise InvalidInputError(key, f"expected a string, got {type(value).__name__}")
+    if key == "stop" and not (
+        isinstance(value, str)
+        or (isinstance(value, list | tuple) and all(isinstance(item, str) for item in value))
+    ):
+        raise InvalidInputError(key, f"expected a string or a list of strings, got {value!r}")
+
+
+def _check_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Optional fields, refused here when they are of the wrong kind or not JSON."""
+    for key, value in params.items():
+        if key in _RESERVED:
+            raise InvalidInputError(key, f"set it with the {key}= argument, not extra_body")
+        if value is not None:
+            _check_option(key, value)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(key, f"cannot be sent as JSON ({exc})") from None
+    return dict(params)
 
 
 @functools.lru_cache(maxsize=64)
