@@ -9,12 +9,19 @@ import json
 import httpx
 import pytest
 
-from chat_image import ChatImage, InvalidInputError, RetryPolicy, RetryTransport
+from chat_image import (
+    AsyncChatImage,
+    ChatImage,
+    InvalidInputError,
+    RetryPolicy,
+    RetryTransport,
+    UserMessage,
+)
 from chat_image_api import AuthenticatedClient
 from chat_image_api.api.chat import create_chat_completion
 from chat_image_api.models import ChatCompletionRequest, ChatMessage
 from conftest import API_KEY
-from loopback import Reply, completion, in_turn
+from loopback import LoopbackServer, Reply, completion, in_turn
 
 BODY = ChatCompletionRequest(
     model="gpt-4o", messages=[ChatMessage(role="user", content="hi")], max_tokens=3
@@ -131,3 +138,51 @@ def test_transport_repr_and_validation():
     assert repr(RetryTransport(max_retries=1)).startswith("RetryTransport(max_retries=1, policy=")
     with pytest.raises(InvalidInputError):
         RetryTransport(max_retries=-1)
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    """No proxy settings but the ones a test sets."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+def test_the_default_client_goes_through_the_environments_proxy(proxy_env):
+    """httpx drops environment proxies once a client has a transport; RetryTransport reads
+    them itself, so `ChatImage()` behind a corporate proxy still reaches the gateway."""
+    with LoopbackServer().running() as proxy:
+        proxy_env.setenv("HTTP_PROXY", proxy.url)
+        with ChatImage(api_key=API_KEY, base_url="http://localhost:9/v1") as chat:
+            chat.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
+        assert proxy.last.path == "http://localhost:9/v1/chat/completions"
+        assert proxy.last.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_no_proxy_and_trust_env_false_go_direct(proxy_env, server):
+    with LoopbackServer().running() as proxy:
+        proxy_env.setenv("HTTP_PROXY", proxy.url)
+        proxy_env.setenv("NO_PROXY", "127.0.0.1")
+        with ChatImage(api_key=API_KEY, base_url=server.url) as chat:
+            chat.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
+        proxy_env.delenv("NO_PROXY")
+        direct = httpx.Client(transport=RetryTransport(trust_env=False))
+        with direct:
+            direct.post(server.url + "/v1/chat/completions", json={})
+        assert proxy.count == 0
+        assert server.count == 2
+
+
+def test_the_async_client_goes_through_the_environments_proxy(proxy_env):
+    with LoopbackServer().running() as proxy:
+        proxy_env.setenv("HTTP_PROXY", proxy.url)
+
+        async def main() -> None:
+            async with AsyncChatImage(api_key=API_KEY, base_url="http://localhost:9") as chat:
+                await chat.chat.completions.create(
+                    model="m", messages=[UserMessage("x")], max_tokens=1
+                )
+
+        asyncio.run(main())
+        assert proxy.last.path == "http://localhost:9/v1/chat/completions"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -48,6 +49,25 @@ def _buffered(response: httpx.Response, raw: bytes) -> httpx.Response:
     )
 
 
+class _EnvironmentProxies:
+    """HTTP(S)_PROXY and ALL_PROXY read once, NO_PROXY as urllib reads it, as httpx clients do.
+
+    httpx stops reading them as soon as a client is given a transport, so a transport that
+    builds its own inner transports must apply them itself, or proxy users go direct.
+    """
+
+    def __init__(self, trust_env: bool) -> None:
+        self._proxies = urllib.request.getproxies_environment() if trust_env else {}
+
+    def proxy_for(self, url: httpx.URL) -> str | None:
+        if not self._proxies:
+            return None
+        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
+        if proxy is None or urllib.request.proxy_bypass(url.host):
+            return None
+        return proxy
+
+
 class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Retries what `RetryPolicy` retries, waiting as it says, for sync and async clients."""
 
@@ -61,10 +81,15 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         sleep: Callable[[float], object] = time.sleep,
         async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         limits: httpx.Limits | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._limits = limits or httpx.Limits()
         self._transport = transport
         self._async_transport = async_transport
+        # Proxies apply to the inner transports made here, not to ones the caller passes.
+        self._environment = _EnvironmentProxies(trust_env)
+        self._proxied: dict[str, httpx.HTTPTransport] = {}
+        self._async_proxied: dict[str, httpx.AsyncHTTPTransport] = {}
         self.max_retries = check_max_retries(max_retries)
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
@@ -73,18 +98,28 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_retries={self.max_retries}, policy={self.policy!r})"
 
-    def _sync(self) -> httpx.BaseTransport:
+    def _sync(self, url: httpx.URL) -> httpx.BaseTransport:
         if self._transport is None:
             self._transport = httpx.HTTPTransport(limits=self._limits)
-        return self._transport
+        proxy = self._environment.proxy_for(url)
+        if proxy is None:
+            return self._transport
+        if proxy not in self._proxied:
+            self._proxied[proxy] = httpx.HTTPTransport(proxy=proxy, limits=self._limits)
+        return self._proxied[proxy]
 
-    def _async(self) -> httpx.AsyncBaseTransport:
+    def _async(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
         if self._async_transport is None:
             self._async_transport = httpx.AsyncHTTPTransport(limits=self._limits)
-        return self._async_transport
+        proxy = self._environment.proxy_for(url)
+        if proxy is None:
+            return self._async_transport
+        if proxy not in self._async_proxied:
+            self._async_proxied[proxy] = httpx.AsyncHTTPTransport(proxy=proxy, limits=self._limits)
+        return self._async_proxied[proxy]
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        inner = self._sync()
+        inner = self._sync(request.url)
         max_retries = max_retries_of(request, self.max_retries)
         if max_retries == 0:
             # Nothing to resend: pass the request through untouched, neither reading a
@@ -110,7 +145,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        inner = self._async()
+        inner = self._async(request.url)
         max_retries = max_retries_of(request, self.max_retries)
         if max_retries == 0:
             return await inner.handle_async_request(request)
@@ -136,7 +171,11 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+        for proxied in self._proxied.values():
+            proxied.close()
 
     async def aclose(self) -> None:
         if self._async_transport is not None:
             await self._async_transport.aclose()
+        for proxied in self._async_proxied.values():
+            await proxied.aclose()
