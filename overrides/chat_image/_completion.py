@@ -138,9 +138,6 @@ class _Reader:
         self._seen.add(key)
         return self._data.get(key)
 
-    def path(self, key: str) -> str:
-        return self._child(key)
-
 
 _KIND_NAMES: dict[type, str] = {
     str: "a string",

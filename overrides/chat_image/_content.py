@@ -22,7 +22,6 @@ from chat_image_api.types import UNSET
 from ._errors import InvalidInputError
 from ._images import (
     LOW_DETAIL_TOKENS,
-    MAX_IMAGE_BYTES,
     check_image_bytes,
     estimate_image_tokens,
     image_size,
@@ -183,7 +182,8 @@ class ImageData:
     ) -> ImageData:
         """The image in the file at `path`, read now; the type comes from its first bytes."""
         _check_detail(detail)
-        data = read_image_file(path, limit=None if resize else MAX_IMAGE_BYTES)
+        # A file to be resized is checked against the limit after resizing, not before.
+        data = read_image_file(path, check_limit=not resize)
         return cls._build(data, detail, resize=resize, field="path", source=os.fspath(path))
 
     @classmethod

@@ -113,8 +113,8 @@ def _not_an_image(source: str | None, head: bytes) -> str:
     return f"{_named(source)}is not a {_FORMAT_NAMES} image ({what})"
 
 
-def read_image_file(path: str | os.PathLike[str], *, limit: int | None) -> bytes:
-    """The file's bytes, after checking its size (against `limit`) and its first bytes.
+def read_image_file(path: str | os.PathLike[str], *, check_limit: bool) -> bytes:
+    """The file's bytes, after checking its first bytes and (if asked) the size limit.
 
     A file that is too big or not an image is refused before it is read in full.
     """
@@ -122,7 +122,7 @@ def read_image_file(path: str | os.PathLike[str], *, limit: int | None) -> bytes
     try:
         # Unbuffered: a buffered reader would join its buffer to the rest, copying the file.
         with open(source, "rb", buffering=0) as file:
-            if limit is not None:
+            if check_limit:
                 check_size(os.fstat(file.fileno()).st_size, field="path", source=source)
             head = file.read(_HEAD_BYTES)
             if sniff_media_type(head) is None:
