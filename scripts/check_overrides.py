@@ -71,8 +71,8 @@ CONTRACT: Final = (
         "image_url",
         "overrides/chat_image/_content.py: ImagePart.to_api",
     ),
-    Use("ImageUrl", "url", "url", "overrides/chat_image/_content.py: ImageURL.to_api", 0),
-    Use("ImageUrl", "detail", "detail", "overrides/chat_image/_content.py: ImageURL.to_api", 1),
+    Use("ImageUrl", "url", "url", "overrides/chat_image/_content.py: _image_url_model", 0),
+    Use("ImageUrl", "detail", "detail", "overrides/chat_image/_content.py: _image_url_model", 1),
 )
 ENDPOINT_USER: Final = "overrides/chat_image/_wire.py: build_request"
 ENDPOINT_KEYS: Final = {"method": "post", "url": "/v1/chat/completions"}

@@ -28,7 +28,7 @@ from ._retry import RetryPolicy, retry_async, retry_sync
 from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
 from ._transport import MAX_RETRIES_EXTENSION, RetryTransport
 from ._version import __version__
-from ._wire import MessageParam, build_body, build_request, read_completion
+from ._wire import MessageParam, RequestBody, build_body, build_request, read_completion
 
 __all__ = ["AsyncChatImage", "ChatImage"]
 
@@ -132,19 +132,10 @@ class _BaseClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
-    def _body(
-        self,
-        model: str,
-        messages: Iterable[MessageParam],
-        max_tokens: int,
-        params: Mapping[str, Any],
-    ) -> Any:
-        return build_body(model=model, messages=messages, max_tokens=max_tokens, params=params)
-
     def _request(
         self,
         http: httpx.Client | httpx.AsyncClient,
-        body: Any,
+        body: RequestBody,
         extra_headers: Mapping[str, str] | None,
         timeout: float | httpx.Timeout | None,
     ) -> httpx.Request:
@@ -374,7 +365,7 @@ class _Completions:
         )
         client = self._client
         retries = client._max_retries(max_retries)
-        body = client._body(model, messages, max_tokens, params)
+        body = build_body(model=model, messages=messages, max_tokens=max_tokens, params=params)
         request = client._request(client._http(), body, extra_headers, timeout)
         return client._send(request, retries)
 
@@ -410,7 +401,7 @@ class _AsyncCompletions:
         )
         client = self._client
         retries = client._max_retries(max_retries)
-        body = client._body(model, messages, max_tokens, params)
+        body = build_body(model=model, messages=messages, max_tokens=max_tokens, params=params)
         request = client._request(client._http(), body, extra_headers, timeout)
         return await client._send(request, retries)
 

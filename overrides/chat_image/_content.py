@@ -104,6 +104,14 @@ def _validate_extra(_: object, __: attrs.Attribute[Mapping[str, Any]], value: ob
         raise InvalidInputError("extra", f"expected a mapping, got {type(value).__name__}")
 
 
+def _image_url_model(
+    url: str, detail: ImageDetail | None, extra: Mapping[str, Any]
+) -> api.ImageUrl:
+    model = api.ImageUrl(url, UNSET if detail is None else detail)
+    model.additional_properties = dict(extra)
+    return model
+
+
 @attrs.frozen
 class ImageURL:
     """Where the image is: an http(s) URL or a `data:image/...;base64,` URL."""
@@ -121,9 +129,7 @@ class ImageURL:
 
     def to_api(self) -> api.ImageUrl:
         """The generated model, which owns the wire format."""
-        model = api.ImageUrl(self.url, UNSET if self.detail is None else self.detail)
-        model.additional_properties = dict(self.extra)
-        return model
+        return _image_url_model(self.url, self.detail, self.extra)
 
     def to_dict(self) -> dict[str, Any]:
         return self.to_api().to_dict()
@@ -244,9 +250,7 @@ class ImageData:
 
     def to_api(self) -> api.ImageUrl:
         """The generated model with the full data URL (the send path avoids building it)."""
-        model = api.ImageUrl(self.url, UNSET if self.detail is None else self.detail)
-        model.additional_properties = dict(self.extra)
-        return model
+        return _image_url_model(self.url, self.detail, self.extra)
 
     def to_dict(self) -> dict[str, Any]:
         return self.to_api().to_dict()
