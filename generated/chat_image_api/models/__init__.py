@@ -6,6 +6,7 @@ from .chat_message import ChatMessage
 from .content_part import ContentPart
 from .image_detail import ImageDetail
 from .image_url import ImageUrl
+from .stream_options import StreamOptions
 
 __all__ = (
     "ChatCompletionRequest",
@@ -14,4 +15,5 @@ __all__ = (
     "ContentPart",
     "ImageDetail",
     "ImageUrl",
+    "StreamOptions",
 )
