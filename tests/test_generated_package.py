@@ -55,6 +55,7 @@ def test_models_have_readable_names():
         "ContentPart",
         "ImageDetail",
         "ImageUrl",
+        "StreamOptions",
     }
 
 

@@ -3,15 +3,26 @@
 The hand-written layer over the generated `chat_image_api` package: content-part unions,
 messages, a typed chat completion, `ChatImage` / `AsyncChatImage`, the errors they raise, and
 the retry policy they follow (`RetryPolicy`, also usable on any httpx client as
-`RetryTransport`).
+`RetryTransport`), and streamed answers (`Stream`, `AsyncStream`, `ChatCompletionChunk`,
+`ChatCompletionAccumulator`).
 """
 
+from ._accumulate import ChatCompletionAccumulator
+from ._chunks import (
+    ChatCompletionChunk,
+    ChoiceDelta,
+    ChoiceDeltaToolCall,
+    ChunkChoice,
+    parse_chat_completion_chunk,
+)
 from ._client import AsyncChatImage, ChatImage
 from ._completion import (
     ChatCompletion,
     ChatCompletionMessage,
+    ChatCompletionMessageToolCall,
     Choice,
     CompletionTokensDetails,
+    Function,
     PromptTokensDetails,
     Usage,
     parse_chat_completion,
@@ -47,8 +58,10 @@ from ._errors import (
 )
 from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
 from ._messages import AssistantMessage, Message, Role, SystemMessage, UserMessage, parse_message
+from ._options import CompletionParams, StreamOptions
 from ._retry import RetryPolicy
 from ._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ._streaming import AsyncStream, Stream
 from ._transport import RetryTransport
 from ._version import __version__
 
@@ -63,16 +76,25 @@ __all__ = [
     "APITimeoutError",
     "AssistantMessage",
     "AsyncChatImage",
+    "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
     "ChatCompletion",
+    "ChatCompletionAccumulator",
+    "ChatCompletionChunk",
     "ChatCompletionMessage",
+    "ChatCompletionMessageToolCall",
     "ChatImage",
     "ChatImageError",
     "Choice",
+    "ChoiceDelta",
+    "ChoiceDeltaToolCall",
+    "ChunkChoice",
+    "CompletionParams",
     "CompletionTokensDetails",
     "ConflictError",
     "ContentPart",
+    "Function",
     "ImageData",
     "ImageDetail",
     "ImagePart",
@@ -89,6 +111,8 @@ __all__ = [
     "RetryPolicy",
     "RetryTransport",
     "Role",
+    "Stream",
+    "StreamOptions",
     "SystemMessage",
     "TextPart",
     "UnknownPart",
@@ -98,6 +122,7 @@ __all__ = [
     "__version__",
     "estimate_image_tokens",
     "parse_chat_completion",
+    "parse_chat_completion_chunk",
     "parse_content_part",
     "parse_message",
 ]

@@ -4,31 +4,41 @@ Both wrap the generated `AuthenticatedClient`, which holds the httpx client, and
 in how they send and sleep; building the request and reading the answer live in `_wire`,
 when to retry and how long to wait in `_retry`, which error is raised in `_errors`.
 
-Retries run here, around `httpx.Client.send`, so they apply to a caller's own `http_client`
-too. The generated client underneath gets a `RetryTransport`, so that the generated endpoint
-functions retry when called with `client.api_client`; requests sent from here tell that
-transport not to retry again.
+Sending (`_send`: retries, transport failures, error statuses) is apart from reading the
+answer (`read_completion`, or a `Stream` around the unread response), as in the `openai`
+package's base client. Retries run here, around `httpx.Client.send`, so they apply to a
+caller's own `http_client` too. The generated client underneath gets a `RetryTransport`, so
+that the generated endpoint functions retry when called with `client.api_client`; requests
+sent from here tell that transport not to retry again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self, Unpack, overload
 
 import httpx
 
 from chat_image_api import AuthenticatedClient
 
+from ._chunks import ChatCompletionChunk
 from ._completion import ChatCompletion
-from ._errors import ChatImageError, InvalidInputError, transport_error
-from ._retry import RetryPolicy, retry_async, retry_sync
+from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
+from ._options import BODY_OPTIONS, CompletionParams, StreamOptions, check_param_names
+from ._retry import RetryPolicy, decide, retry_async, retry_sync
 from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
-from ._transport import MAX_RETRIES_EXTENSION, RetryTransport
+from ._streaming import AsyncStream, Stream
+from ._transport import (
+    MAX_RETRIES_EXTENSION,
+    RETRIES_TAKEN_EXTENSION,
+    STREAM_EXTENSION,
+    RetryTransport,
+)
 from ._version import __version__
-from ._wire import MessageParam, RequestBody, build_body, build_request, read_completion
+from ._wire import RequestBody, build_body, build_request, read_completion
 
 __all__ = ["AsyncChatImage", "ChatImage"]
 
@@ -154,36 +164,35 @@ class _BaseClient:
         request.extensions[MAX_RETRIES_EXTENSION] = 0
         return request
 
+    def _prepare(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        stream: bool,
+        stream_options: StreamOptions | None,
+        params: Mapping[str, Any],
+    ) -> tuple[httpx.Request, int]:
+        """`create()`'s arguments checked, as the request to send and its retry budget."""
+        check_param_names(params)
+        retries = self._max_retries(params.get("max_retries"))
+        options = {key: params[key] for key in BODY_OPTIONS if params.get(key) is not None}
+        extra_body = params.get("extra_body")
+        body = build_body(
+            model=params["model"],
+            messages=params["messages"],
+            max_tokens=params["max_tokens"],
+            params={**options, **extra_body} if extra_body else options,
+            stream=stream,
+            stream_options=stream_options,
+        )
+        request = self._request(http, body, params.get("extra_headers"), params.get("timeout"))
+        if stream:
+            request.extensions[STREAM_EXTENSION] = True
+        return request, retries
+
     def _max_retries(self, max_retries: int | None) -> int:
         if max_retries is None:
             return self._settings.max_retries
         return check_max_retries(max_retries)
-
-
-def _params(
-    temperature: float | None,
-    top_p: float | None,
-    n: int | None,
-    stop: str | Sequence[str] | None,
-    seed: int | None,
-    presence_penalty: float | None,
-    frequency_penalty: float | None,
-    user: str | None,
-    extra_body: Mapping[str, Any] | None,
-) -> dict[str, Any]:
-    """The named options that were given, then `extra_body` as is (its None is a JSON null)."""
-    named = {
-        "temperature": temperature,
-        "top_p": top_p,
-        "n": n,
-        "stop": stop,
-        "seed": seed,
-        "presence_penalty": presence_penalty,
-        "frequency_penalty": frequency_penalty,
-        "user": user,
-    }
-    given = {key: value for key, value in named.items() if value is not None}
-    return {**given, **extra_body} if extra_body else given
 
 
 class ChatImage(_BaseClient):
@@ -222,20 +231,47 @@ class ChatImage(_BaseClient):
             self._http_client = self._api.get_httpx_client()
         return self._http_client
 
-    def _send(self, request: httpx.Request, max_retries: int) -> ChatCompletion:
+    def _send(self, request: httpx.Request, max_retries: int, *, stream: bool) -> httpx.Response:
+        """Send with retries; a 2xx response, its body read unless `stream`, or our error.
+
+        `response.extensions["chat_image.retries_taken"]` says how many retries it took.
+        """
         http = self._http()
         _check_open(http)
+        attempts = 0
+
+        def attempt() -> httpx.Response:
+            nonlocal attempts
+            attempts += 1
+            return http.send(request, stream=stream)
+
         try:
             response = retry_sync(
-                lambda: http.send(request),
+                attempt,
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
             )
+            response.extensions[RETRIES_TAKEN_EXTENSION] = attempts - 1
+            if not response.is_success:
+                response.read()
+                raise status_error(response)
         except httpx.HTTPError as exc:
             raise transport_error(request, exc) from exc
-        return read_completion(response)
+        return response
+
+    def _stream(self, request: httpx.Request, max_retries: int) -> Stream[ChatCompletionChunk]:
+        def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
+            wait = decide(self._retry_policy, request, retries_done, max_retries, failure)
+            if wait is None:
+                return None
+            self._sleep(wait)
+            response = self._send(request, max_retries - retries_done - 1, stream=True)
+            response.extensions[RETRIES_TAKEN_EXTENSION] += retries_done + 1
+            return response
+
+        return Stream(self._send(request, max_retries, stream=True), resend=resend)
 
     def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -297,20 +333,49 @@ class AsyncChatImage(_BaseClient):
     def _http(self) -> httpx.AsyncClient:
         return self._api.get_async_httpx_client()
 
-    async def _send(self, request: httpx.Request, max_retries: int) -> ChatCompletion:
+    async def _send(
+        self, request: httpx.Request, max_retries: int, *, stream: bool
+    ) -> httpx.Response:
+        """`ChatImage._send`, awaited."""
         http = self._http()
         _check_open(http)
+        attempts = 0
+
+        def attempt() -> Awaitable[httpx.Response]:
+            nonlocal attempts
+            attempts += 1
+            return http.send(request, stream=stream)
+
         try:
             response = await retry_async(
-                lambda: http.send(request),
+                attempt,
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
             )
+            response.extensions[RETRIES_TAKEN_EXTENSION] = attempts - 1
+            if not response.is_success:
+                await response.aread()
+                raise status_error(response)
         except httpx.HTTPError as exc:
             raise transport_error(request, exc) from exc
-        return read_completion(response)
+        return response
+
+    async def _stream(
+        self, request: httpx.Request, max_retries: int
+    ) -> AsyncStream[ChatCompletionChunk]:
+        async def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
+            wait = decide(self._retry_policy, request, retries_done, max_retries, failure)
+            if wait is None:
+                return None
+            await self._sleep(wait)
+            response = await self._send(request, max_retries - retries_done - 1, stream=True)
+            response.extensions[RETRIES_TAKEN_EXTENSION] += retries_done + 1
+            return response
+
+        response = await self._send(request, max_retries, stream=True)
+        return AsyncStream(response, resend=resend)
 
     async def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -335,39 +400,40 @@ class _Completions:
     def __init__(self, client: ChatImage) -> None:
         self._client = client
 
+    @overload
+    def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[CompletionParams]
+    ) -> ChatCompletion: ...
+    @overload
     def create(
         self,
         *,
-        model: str,
-        messages: Iterable[MessageParam],
-        max_tokens: int,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        n: int | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        presence_penalty: float | None = None,
-        frequency_penalty: float | None = None,
-        user: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-    ) -> ChatCompletion:
-        """Send one chat completion request and return the typed answer.
-
-        `messages` may mix typed messages and the dicts the `openai` package takes. Arguments
-        left as None are not sent; `extra_body` adds fields this signature does not name.
-        `timeout` and `max_retries` override the client's for this call.
-        """
-        params = _params(
-            temperature, top_p, n, stop, seed, presence_penalty, frequency_penalty, user, extra_body
-        )
+        stream: Literal[True],
+        stream_options: StreamOptions | None = None,
+        **params: Unpack[CompletionParams],
+    ) -> Stream[ChatCompletionChunk]: ...
+    @overload
+    def create(
+        self,
+        *,
+        stream: bool,
+        stream_options: StreamOptions | None = None,
+        **params: Unpack[CompletionParams],
+    ) -> ChatCompletion | Stream[ChatCompletionChunk]: ...
+    def create(
+        self,
+        *,
+        stream: bool = False,
+        stream_options: StreamOptions | None = None,
+        **params: Unpack[CompletionParams],
+    ) -> ChatCompletion | Stream[ChatCompletionChunk]:
+        """Send one chat completion request: the typed answer, or with `stream=True` a
+        `Stream` of typed chunks. The arguments are `CompletionParams`'."""
         client = self._client
-        retries = client._max_retries(max_retries)
-        body = build_body(model=model, messages=messages, max_tokens=max_tokens, params=params)
-        request = client._request(client._http(), body, extra_headers, timeout)
-        return client._send(request, retries)
+        request, retries = client._prepare(client._http(), stream, stream_options, params)
+        if stream:
+            return client._stream(request, retries)
+        return read_completion(client._send(request, retries, stream=False))
 
 
 class _AsyncCompletions:
@@ -376,34 +442,39 @@ class _AsyncCompletions:
     def __init__(self, client: AsyncChatImage) -> None:
         self._client = client
 
+    @overload
+    async def create(
+        self, *, stream: Literal[False] = False, **params: Unpack[CompletionParams]
+    ) -> ChatCompletion: ...
+    @overload
     async def create(
         self,
         *,
-        model: str,
-        messages: Iterable[MessageParam],
-        max_tokens: int,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        n: int | None = None,
-        stop: str | Sequence[str] | None = None,
-        seed: int | None = None,
-        presence_penalty: float | None = None,
-        frequency_penalty: float | None = None,
-        user: str | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-    ) -> ChatCompletion:
-        """Send one chat completion request and return the typed answer (see `ChatImage`)."""
-        params = _params(
-            temperature, top_p, n, stop, seed, presence_penalty, frequency_penalty, user, extra_body
-        )
+        stream: Literal[True],
+        stream_options: StreamOptions | None = None,
+        **params: Unpack[CompletionParams],
+    ) -> AsyncStream[ChatCompletionChunk]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        stream: bool,
+        stream_options: StreamOptions | None = None,
+        **params: Unpack[CompletionParams],
+    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]: ...
+    async def create(
+        self,
+        *,
+        stream: bool = False,
+        stream_options: StreamOptions | None = None,
+        **params: Unpack[CompletionParams],
+    ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
+        """`ChatImage`'s `create`, awaited: `AsyncStream` when streaming."""
         client = self._client
-        retries = client._max_retries(max_retries)
-        body = build_body(model=model, messages=messages, max_tokens=max_tokens, params=params)
-        request = client._request(client._http(), body, extra_headers, timeout)
-        return await client._send(request, retries)
+        request, retries = client._prepare(client._http(), stream, stream_options, params)
+        if stream:
+            return await client._stream(request, retries)
+        return read_completion(await client._send(request, retries, stream=False))
 
 
 class _Chat:

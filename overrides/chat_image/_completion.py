@@ -15,8 +15,10 @@ import attrs
 __all__ = [
     "ChatCompletion",
     "ChatCompletionMessage",
+    "ChatCompletionMessageToolCall",
     "Choice",
     "CompletionTokensDetails",
+    "Function",
     "PromptTokensDetails",
     "ResponseShapeError",
     "Usage",
@@ -66,11 +68,30 @@ class Usage:
 
 
 @attrs.frozen
+class Function:
+    """The function a tool call names, and its arguments as the JSON text the model wrote."""
+
+    name: str | None = None
+    arguments: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+
+@attrs.frozen
+class ChatCompletionMessageToolCall:
+    id: str | None = None
+    type: str | None = None
+    function: Function | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+
+@attrs.frozen
 class ChatCompletionMessage:
     role: str
     content: str | None = None
     refusal: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+    # After `extra`, so that the positional order of the fields above stays as it was.
+    tool_calls: tuple[ChatCompletionMessageToolCall, ...] | None = None
 
 
 @attrs.frozen
@@ -94,7 +115,7 @@ class ChatCompletion:
     extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
 
 
-class _Reader:
+class Reader:
     """Typed access to one JSON object, remembering which keys were consumed."""
 
     __slots__ = ("_data", "_path", "_seen")
@@ -127,9 +148,17 @@ class _Reader:
             self._child(key), f"expected {_KIND_NAMES[kind]}, got {_json_type(value)}"
         )
 
-    def reader(self, key: str, *, required: bool = False) -> _Reader | None:
+    def reader(self, key: str, *, required: bool = False) -> Reader | None:
         value = self.get(key, dict, required=required)
-        return None if value is None else _Reader(value, self._child(key))
+        return None if value is None else Reader(value, self._child(key))
+
+    def readers(self, key: str, *, required: bool = False) -> list[Reader] | None:
+        """A reader for each object in the array at `key`; None when it is missing."""
+        items = self.get(key, list, required=required)
+        if items is None:
+            return None
+        path = self._child(key)
+        return [Reader(item, f"{path}[{position}]") for position, item in enumerate(items)]
 
     def extra(self) -> Mapping[str, Any]:
         return {key: value for key, value in self._data.items() if key not in self._seen}
@@ -157,13 +186,13 @@ def _json_type(value: object) -> str:
     return _KIND_NAMES.get(type(value), type(value).__name__)
 
 
-def _prompt_details(r: _Reader | None) -> PromptTokensDetails | None:
+def _prompt_details(r: Reader | None) -> PromptTokensDetails | None:
     if r is None:
         return None
     return PromptTokensDetails(r.get("cached_tokens", int), r.get("audio_tokens", int), r.extra())
 
 
-def _completion_details(r: _Reader | None) -> CompletionTokensDetails | None:
+def _completion_details(r: Reader | None) -> CompletionTokensDetails | None:
     if r is None:
         return None
     return CompletionTokensDetails(
@@ -175,7 +204,7 @@ def _completion_details(r: _Reader | None) -> CompletionTokensDetails | None:
     )
 
 
-def _usage(r: _Reader | None) -> Usage | None:
+def usage(r: Reader | None) -> Usage | None:
     if r is None:
         return None
     return Usage(
@@ -188,16 +217,29 @@ def _usage(r: _Reader | None) -> Usage | None:
     )
 
 
-def _message(r: _Reader) -> ChatCompletionMessage:
-    return ChatCompletionMessage(
-        r.get("role", str) or "assistant",
-        r.get("content", str),
-        r.get("refusal", str),
-        r.extra(),
+def function(r: Reader | None) -> Function | None:
+    """A tool call's `function` object (also used for the deltas of a stream)."""
+    if r is None:
+        return None
+    return Function(r.get("name", str), r.get("arguments", str), r.extra())
+
+
+def _tool_call(r: Reader) -> ChatCompletionMessageToolCall:
+    return ChatCompletionMessageToolCall(
+        r.get("id", str), r.get("type", str), function(r.reader("function")), r.extra()
     )
 
 
-def _choice(r: _Reader, position: int) -> Choice:
+def _message(r: Reader) -> ChatCompletionMessage:
+    role = r.get("role", str) or "assistant"
+    content = r.get("content", str)
+    refusal = r.get("refusal", str)
+    calls = r.readers("tool_calls")
+    tool_calls = None if calls is None else tuple(_tool_call(call) for call in calls)
+    return ChatCompletionMessage(role, content, refusal, r.extra(), tool_calls)
+
+
+def _choice(r: Reader, position: int) -> Choice:
     message = r.reader("message", required=True)
     assert message is not None
     index = r.get("index", int)
@@ -212,11 +254,11 @@ def _choice(r: _Reader, position: int) -> Choice:
 
 def parse_chat_completion(data: object) -> ChatCompletion:
     """The typed completion for decoded JSON; `ResponseShapeError` names the first bad field."""
-    r = _Reader(data, "")
+    r = Reader(data, "")
     items = r.get("choices", list, required=True)
     assert items is not None
     choices = tuple(
-        _choice(_Reader(item, f"choices[{position}]"), position)
+        _choice(Reader(item, f"choices[{position}]"), position)
         for position, item in enumerate(items)
     )
     return ChatCompletion(
@@ -225,7 +267,7 @@ def parse_chat_completion(data: object) -> ChatCompletion:
         r.get("created", int),
         r.get("model", str),
         r.get("object", str),
-        _usage(r.reader("usage")),
+        usage(r.reader("usage")),
         r.get("system_fingerprint", str),
         r.extra(),
     )

@@ -26,6 +26,7 @@ __all__ = [
     "RateLimitError",
     "UnprocessableEntityError",
     "status_error",
+    "stream_error",
     "transport_error",
 ]
 
@@ -76,7 +77,15 @@ class MissingExtraError(ChatImageError, ImportError):
 
 
 class APIError(ChatImageError):
-    """A request was made and did not end in a chat completion."""
+    """A request was made and did not end in a chat completion.
+
+    `type`, `code` and `param` are the server's, when it sent an error object (a status
+    error, or an error event in a stream); None otherwise.
+    """
+
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
 
     def __init__(self, message: str, *, request: httpx.Request, body: object = None) -> None:
         message = _one_line(message)
@@ -139,11 +148,15 @@ def _secret_of(request: httpx.Request) -> str | None:
     return token if scheme.lower() == "bearer" and len(token) >= _MIN_SECRET_CHARS else None
 
 
+def _redacted(text: str, request: httpx.Request) -> str:
+    """`text` with the request's key masked, should the server echo it."""
+    secret = _secret_of(request)
+    return text.replace(secret, _REDACTED) if secret else text
+
+
 def _body_text(response: httpx.Response) -> str:
     """The body as text, with the request's key masked should the server echo it."""
-    text = response.content.decode("utf-8", errors="replace")
-    secret = _secret_of(response.request)
-    return text.replace(secret, _REDACTED) if secret else text
+    return _redacted(response.content.decode("utf-8", errors="replace"), response.request)
 
 
 def _decode_body(text: str) -> object:
@@ -163,12 +176,13 @@ def _request_id(response: httpx.Response) -> str | None:
 class APIResponseValidationError(APIError):
     """The server answered, but not with a chat completion; the raw body is on `.body`."""
 
-    def __init__(self, response: httpx.Response, problem: str) -> None:
+    def __init__(self, response: httpx.Response, problem: str, *, body: str | None = None) -> None:
+        """`body` is what was wrong when it is not the whole body (a stream's bad line)."""
         self.response = response
         self.status_code = response.status_code
         self.problem = problem
         self.request_id: str | None = _request_id(response)
-        body = _body_text(response)
+        body = _body_text(response) if body is None else _redacted(body, response.request)
         content_type = response.headers.get("content-type")
         where = f"status {response.status_code}"
         if content_type and "json" not in content_type.lower():
@@ -280,6 +294,29 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
+
+
+def stream_error(response: httpx.Response, data: object) -> APIError | None:
+    """The error an event in a stream reports, or None when it reports none.
+
+    Two forms are in use: OpenAI's `{"error": {...}}` (also LiteLLM's and OpenRouter's), and
+    vLLM's flat `{"object": "error", "message": ...}`.
+    """
+    if not isinstance(data, dict):
+        return None
+    if data.get("error") is not None:
+        fields = _error_fields(data)
+    elif data.get("object") == "error":
+        fields = data
+    else:
+        return None
+    message = _str_or_none(fields.get("message"))
+    text = _redacted(message or "An error occurred during streaming.", response.request)
+    error = APIError(text, request=response.request, body=data)
+    error.type = _str_or_none(fields.get("type"))
+    error.code = _str_or_none(fields.get("code"))
+    error.param = _str_or_none(fields.get("param"))
+    return error
 
 
 def status_error(response: httpx.Response) -> APIStatusError:

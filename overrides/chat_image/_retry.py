@@ -32,6 +32,7 @@ __all__ = [
     "RETRY_STATUSES",
     "Outcome",
     "RetryPolicy",
+    "decide",
     "parse_retry_after",
     "retry_async",
     "retry_sync",
@@ -148,13 +149,14 @@ class RetryPolicy:
         return self.wait(retries_done, outcome)
 
 
-def _decide(
+def decide(
     policy: RetryPolicy,
     request: httpx.Request,
     retries_done: int,
     max_retries: int,
     outcome: Outcome,
 ) -> float | None:
+    """The wait before the next attempt after `outcome` (logged), or None when it is final."""
     wait = policy.next_wait(retries_done, max_retries, outcome)
     if wait is not None:
         # The path only: no host credentials, no query, never a header.
@@ -193,11 +195,11 @@ def retry_sync(
         try:
             response = send()
         except httpx.HTTPError as exc:
-            wait = _decide(policy, request, retries_done, max_retries, exc)
+            wait = decide(policy, request, retries_done, max_retries, exc)
             if wait is None:
                 raise
         else:
-            wait = _decide(policy, request, retries_done, max_retries, response)
+            wait = decide(policy, request, retries_done, max_retries, response)
             if wait is None:
                 return response
             response.close()
@@ -219,11 +221,11 @@ async def retry_async(
         try:
             response = await send()
         except httpx.HTTPError as exc:
-            wait = _decide(policy, request, retries_done, max_retries, exc)
+            wait = decide(policy, request, retries_done, max_retries, exc)
             if wait is None:
                 raise
         else:
-            wait = _decide(policy, request, retries_done, max_retries, response)
+            wait = decide(policy, request, retries_done, max_retries, response)
             if wait is None:
                 return response
             await response.aclose()

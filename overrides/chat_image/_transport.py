@@ -8,8 +8,10 @@ httpx client, so one transport object serves both: it is an `httpx.BaseTransport
     AuthenticatedClient(base_url=..., token=..., httpx_args={"transport": RetryTransport()})
 
 Each attempt's response body is read inside the transport, so a connection that drops
-mid-body is retried like one that never connected. A request may carry its own retry budget
-in `request.extensions["chat_image.max_retries"]`.
+mid-body is retried like one that never connected; except a stream: a 2xx answer of type
+`text/event-stream`, or any answer to a request marked `extensions["chat_image.stream"]`, is
+passed on unread as soon as its headers arrive (its error statuses are still retried). A
+request may carry its own retry budget in `request.extensions["chat_image.max_retries"]`.
 """
 
 from __future__ import annotations
@@ -25,9 +27,26 @@ import httpx
 from ._retry import RetryPolicy, retry_async, retry_sync
 from ._settings import DEFAULT_MAX_RETRIES, check_max_retries
 
-__all__ = ["MAX_RETRIES_EXTENSION", "RetryTransport", "max_retries_of"]
+__all__ = [
+    "MAX_RETRIES_EXTENSION",
+    "RETRIES_TAKEN_EXTENSION",
+    "STREAM_EXTENSION",
+    "RetryTransport",
+    "max_retries_of",
+]
 
 MAX_RETRIES_EXTENSION: Final = "chat_image.max_retries"
+# On a request: its answer is read as it arrives, so the transport must not buffer it.
+STREAM_EXTENSION: Final = "chat_image.stream"
+# On a response from the clients: how many times the request was sent again before it.
+RETRIES_TAKEN_EXTENSION: Final = "chat_image.retries_taken"
+
+
+def _is_stream(request: httpx.Request, response: httpx.Response) -> bool:
+    """Whether an answer is read as it arrives: buffering it would hold every event back."""
+    if request.extensions.get(STREAM_EXTENSION):
+        return True
+    return response.is_success and "text/event-stream" in response.headers.get("content-type", "")
 
 
 def max_retries_of(request: httpx.Request, default: int) -> int:
@@ -129,6 +148,8 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
         def attempt() -> httpx.Response:
             response = inner.handle_request(request)
+            if _is_stream(request, response):
+                return response
             try:
                 assert isinstance(response.stream, httpx.SyncByteStream)
                 raw = b"".join(response.stream)
@@ -153,6 +174,8 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
         async def attempt() -> httpx.Response:
             response = await inner.handle_async_request(request)
+            if _is_stream(request, response):
+                return response
             try:
                 assert isinstance(response.stream, httpx.AsyncByteStream)
                 raw = b"".join([part async for part in response.stream])

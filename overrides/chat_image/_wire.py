@@ -81,6 +81,8 @@ def build_body(
     messages: Iterable[MessageParam],
     max_tokens: int,
     params: Mapping[str, Any],
+    stream: bool = False,
+    stream_options: Mapping[str, Any] | None = None,
 ) -> RequestBody:
     """The generated request model for validated arguments; `params` are optional fields."""
     inline = InlineImages()
@@ -89,12 +91,39 @@ def build_body(
         messages=_messages_to_api(messages, inline),
         max_tokens=_check_max_tokens(max_tokens),
     )
+    if not isinstance(stream, bool):
+        raise InvalidInputError("stream", f"expected True or False, got {stream!r}")
+    if stream:
+        body.stream = True
+    if stream_options is not None:
+        body.stream_options = _stream_options(stream_options, stream)
     body.additional_properties = _check_params(params)
     return RequestBody(body, inline)
 
 
+def _stream_options(options: object, stream: bool) -> api.StreamOptions:
+    if not stream:
+        raise InvalidInputError("stream_options", "only allowed with stream=True")
+    if not isinstance(options, Mapping):
+        raise InvalidInputError(
+            "stream_options", f"expected a mapping, got {type(options).__name__}"
+        )
+    model = api.StreamOptions()
+    for key, value in options.items():
+        if key == "include_usage":
+            if not isinstance(value, bool):
+                raise InvalidInputError(
+                    "stream_options.include_usage", f"expected True or False, got {value!r}"
+                )
+            model.include_usage = value
+        else:  # a newer option (`include_obfuscation`, ...): sent as given
+            model[str(key)] = value
+    _check_params({f"stream_options.{key}": value for key, value in options.items()})
+    return model
+
+
 # The fields the signature names, so the generated model's own keys cannot be overridden.
-_RESERVED: Final = frozenset({"model", "messages", "max_tokens"})
+_RESERVED: Final = frozenset({"model", "messages", "max_tokens", "stream", "stream_options"})
 
 
 _NUMBERS: Final = frozenset({"temperature", "top_p", "presence_penalty", "frequency_penalty"})
