@@ -95,3 +95,11 @@ class Caller:
 def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Caller:
     """`call(**create_kwargs)` through each client in turn (see `Caller`)."""
     return Caller(request.param, server)
+
+
+@pytest.fixture(params=["sync", "async"])
+def stream_call(request: pytest.FixtureRequest, server: LoopbackServer) -> Any:
+    """`stream_call.stream(**create_kwargs)` through each client in turn (`streams.py`)."""
+    from streams import StreamCaller
+
+    return StreamCaller(request.param, server)

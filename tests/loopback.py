@@ -1,7 +1,10 @@
 """A real HTTP server on 127.0.0.1 for the tests: records requests, answers as told.
 
 Besides well-formed answers it injects faults (`Reply.fault`): a connection closed without
-an answer, a body cut off mid-way, an answer that never comes.
+an answer, a body cut off mid-way, an answer that never comes. A streamed answer
+(`Reply.stream`) is written piece by piece with chunked transfer encoding, with a pause
+between pieces; it may end cleanly or be cut off (`fault="cut"`), and its pieces may go on
+until the client leaves or the server stops (any iterable, e.g. `itertools.repeat`).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +21,8 @@ from typing import Any, Literal
 # close: read the request, then close the connection without a byte of answer.
 # drop_mid_body: send the status, the headers and half the body, then close.
 # hang: never answer (until the server stops).
-Fault = Literal["close", "drop_mid_body", "hang"]
+# cut: (streams) after the pieces, close the connection without ending the chunked body.
+Fault = Literal["close", "drop_mid_body", "hang", "cut"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Recorded:
     # Of the body as received, also when it was not kept (`LoopbackServer(keep_bodies=False)`).
     size: int = 0
     sha256: str = ""
+    # The client's port: requests on one kept-alive connection share it.
+    client_port: int = 0
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -41,6 +47,23 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     fault: Fault | None = None
+    # When set, the body is these pieces instead, sent chunked with `pause` s between them.
+    pieces: Iterable[bytes] | None = None
+    pause: float = 0.0
+
+    @classmethod
+    def stream(
+        cls,
+        pieces: Iterable[bytes],
+        *,
+        pause: float = 0.005,
+        status: int = 200,
+        content_type: str = "text/event-stream",
+        fault: Fault | None = None,
+        **headers: str,
+    ) -> Reply:
+        """An answer written as it is produced: each piece flushed, then a pause."""
+        return cls(status, b"", {"Content-Type": content_type, **headers}, fault, pieces, pause)
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **headers: str) -> Reply:
@@ -140,7 +163,13 @@ class LoopbackServer:
             def do_POST(self) -> None:
                 body, size, digest = self._read_body()
                 recorded = Recorded(
-                    self.command, self.path, dict(self.headers.items()), body, size, digest
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    body,
+                    size,
+                    digest,
+                    self.client_address[1],
                 )
                 with server._lock:
                     server.requests.append(recorded)
@@ -153,6 +182,9 @@ class LoopbackServer:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
+                if reply.pieces is not None:
+                    self._stream(reply)
+                    return
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 if reply.fault == "drop_mid_body":
@@ -160,6 +192,24 @@ class LoopbackServer:
                     self.close_connection = True
                     return
                 self.wfile.write(reply.body)
+
+            def _stream(self, reply: Reply) -> None:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                assert reply.pieces is not None
+                try:
+                    for piece in reply.pieces:
+                        if server._stopping.is_set():
+                            break
+                        if piece:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                        server._stopping.wait(reply.pause)
+                    if reply.fault == "cut":
+                        self.close_connection = True
+                        return
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:  # the client left: what a stream closed early looks like
+                    self.close_connection = True
 
             def _read_body(self) -> tuple[bytes, int, str]:
                 """The body (empty unless kept), its size and its sha256."""

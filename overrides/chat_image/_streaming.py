@@ -285,12 +285,12 @@ class Stream(_StreamBase[_ChunkT]):
                 reading = self._reading
                 try:
                     for piece in self._response.iter_bytes():
+                        if reading.done:
+                            continue  # read to the end, so the connection can be used again
                         chunks = reading.feed(piece)
                         if chunks:
                             self._chunks.extend(chunks)
                             yield from chunks
-                        if reading.done:
-                            break
                     chunks = reading.end()
                 except httpx.HTTPError as exc:
                     response = None
@@ -354,13 +354,13 @@ class AsyncStream(_StreamBase[_ChunkT]):
                 reading = self._reading
                 try:
                     async for piece in self._response.aiter_bytes():
+                        if reading.done:
+                            continue  # read to the end, so the connection can be used again
                         chunks = reading.feed(piece)
                         if chunks:
                             self._chunks.extend(chunks)
                             for chunk in chunks:
                                 yield chunk
-                        if reading.done:
-                            break
                     chunks = reading.end()
                 except httpx.HTTPError as exc:
                     response = None
