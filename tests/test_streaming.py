@@ -26,7 +26,7 @@ from chat_image import (
     UserMessage,
 )
 from conftest import API_KEY
-from loopback import LoopbackServer, Reply, completion, in_turn
+from loopback import Reply, completion, in_turn
 from streams import USAGE, WORDS, answer_events, chunk, event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +147,12 @@ def test_events_arrive_as_the_server_sends_them(server, client: ChatImage):
         assert [c.choices[0].delta.content for c in stream] == [" second"]
 
 
+def _fail_inside(stream: Stream[ChatCompletionChunk]) -> None:
+    with stream:
+        next(stream)
+        raise KeyError("the caller's own failure")
+
+
 @pytest.mark.parametrize("how", ["break", "exception", "close"])
 def test_streams_left_early_give_back_their_connection(server, how):
     """A pool of one connection: each stream left early must free it for the next one."""
@@ -163,9 +169,8 @@ def test_streams_left_early_give_back_their_connection(server, how):
                     for _ in stream:
                         break
             elif how == "exception":
-                with pytest.raises(KeyError), stream:
-                    next(stream)
-                    raise KeyError("the caller's own failure")
+                with pytest.raises(KeyError):
+                    _fail_inside(stream)
             else:
                 next(stream)
                 stream.close()
@@ -311,13 +316,19 @@ def test_overloads_give_the_stream_type(tmp_path):
         check=False,
         cwd=tmp_path,
     )
-    revealed = [line.split("Revealed type is ")[1] for line in done.stdout.splitlines() if "Revealed" in line]
+    revealed = [
+        line.split("Revealed type is ")[1]
+        for line in done.stdout.splitlines()
+        if "Revealed" in line
+    ]
+    completion_type = '"chat_image._completion.ChatCompletion"'
+    stream_type = "chat_image._streaming.Stream[chat_image._chunks.ChatCompletionChunk]"
     assert revealed == [
-        '"chat_image._completion.ChatCompletion"',
-        '"chat_image._streaming.Stream[chat_image._chunks.ChatCompletionChunk]"',
-        '"chat_image._completion.ChatCompletion | chat_image._streaming.Stream[chat_image._chunks.ChatCompletionChunk]"',
-        '"chat_image._completion.ChatCompletion"',
-        '"chat_image._streaming.AsyncStream[chat_image._chunks.ChatCompletionChunk]"',
+        completion_type,
+        f'"{stream_type}"',
+        f'"chat_image._completion.ChatCompletion | {stream_type}"',
+        completion_type,
+        f'"{stream_type.replace("Stream", "AsyncStream")}"',
     ], done.stdout
     # A missing required argument is a type error too.
     assert "max_tokens" in done.stdout

@@ -141,7 +141,7 @@ def test_a_200_json_that_is_not_a_completion(stream_call, server):
 
 def test_a_dropped_connection_mid_stream_is_a_connection_error(stream_call, server):
     # Every answer is cut: only the first could have been retried, and it was not.
-    server.responder = lambda _: Reply.stream([*_HEAD, b"data: {\"cho"], fault="cut")
+    server.responder = lambda _: Reply.stream([*_HEAD, b'data: {"cho'], fault="cut")
     outcome = stream_call.stream()
     assert type(outcome.error) is APIConnectionError
     assert outcome.text == "A"
