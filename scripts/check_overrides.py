@@ -73,6 +73,19 @@ CONTRACT: Final = (
     ),
     Use("ImageUrl", "url", "url", "overrides/chat_image/_content.py: _image_url_model", 0),
     Use("ImageUrl", "detail", "detail", "overrides/chat_image/_content.py: _image_url_model", 1),
+    Use("ChatCompletionRequest", "stream", "stream", "overrides/chat_image/_wire.py: build_body"),
+    Use(
+        "ChatCompletionRequest",
+        "stream_options",
+        "stream_options",
+        "overrides/chat_image/_wire.py: build_body",
+    ),
+    Use(
+        "StreamOptions",
+        "include_usage",
+        "include_usage",
+        "overrides/chat_image/_wire.py: _stream_options",
+    ),
 )
 ENDPOINT_USER: Final = "overrides/chat_image/_wire.py: build_request"
 ENDPOINT_KEYS: Final = {"method": "post", "url": "/v1/chat/completions"}
@@ -93,6 +106,8 @@ EXPECTED_JSON: Final = {
         },
     ],
     "max_tokens": 300,
+    "stream": True,
+    "stream_options": {"include_usage": True},
 }
 
 
@@ -290,6 +305,8 @@ def probe(tree: Path) -> list[str]:
             ],
             max_tokens=300,
             params={},
+            stream=True,
+            stream_options={"include_usage": True},
         )
     except Exception as exc:  # reported, with where it happened
         problems.append(f"building a request through the overrides fails: {_origin(exc)}")

@@ -24,6 +24,7 @@ import httpx
 
 from chat_image_api import models as api
 from chat_image_api.api.chat import create_chat_completion
+from chat_image_api.types import UNSET, Unset
 
 from ._completion import ChatCompletion, ResponseShapeError, parse_chat_completion
 from ._errors import APIResponseValidationError, InvalidInputError, status_error
@@ -86,17 +87,16 @@ def build_body(
 ) -> RequestBody:
     """The generated request model for validated arguments; `params` are optional fields."""
     inline = InlineImages()
+    if not isinstance(stream, bool):
+        raise InvalidInputError("stream", f"expected True or False, got {stream!r}")
     body = api.ChatCompletionRequest(
         model=_check_model(model),
         messages=_messages_to_api(messages, inline),
         max_tokens=_check_max_tokens(max_tokens),
+        # Not sent unless streaming, as the `openai` package does.
+        stream=True if stream else UNSET,
+        stream_options=UNSET if stream_options is None else _stream_options(stream_options, stream),
     )
-    if not isinstance(stream, bool):
-        raise InvalidInputError("stream", f"expected True or False, got {stream!r}")
-    if stream:
-        body.stream = True
-    if stream_options is not None:
-        body.stream_options = _stream_options(stream_options, stream)
     body.additional_properties = _check_params(params)
     return RequestBody(body, inline)
 
@@ -108,17 +108,17 @@ def _stream_options(options: object, stream: bool) -> api.StreamOptions:
         raise InvalidInputError(
             "stream_options", f"expected a mapping, got {type(options).__name__}"
         )
-    model = api.StreamOptions()
-    for key, value in options.items():
-        if key == "include_usage":
-            if not isinstance(value, bool):
-                raise InvalidInputError(
-                    "stream_options.include_usage", f"expected True or False, got {value!r}"
-                )
-            model.include_usage = value
-        else:  # a newer option (`include_obfuscation`, ...): sent as given
-            model[str(key)] = value
+    include_usage = options.get("include_usage", UNSET)
+    if not isinstance(include_usage, bool | Unset):
+        raise InvalidInputError(
+            "stream_options.include_usage", f"expected True or False, got {include_usage!r}"
+        )
     _check_params({f"stream_options.{key}": value for key, value in options.items()})
+    model = api.StreamOptions(include_usage=include_usage)
+    # A newer option (`include_obfuscation`, ...) is sent as given.
+    model.additional_properties = {
+        str(key): value for key, value in options.items() if key != "include_usage"
+    }
     return model
 
 
