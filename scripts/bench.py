@@ -15,6 +15,9 @@ completion, so that the clients' own work dominates. Cases:
 - memory: sending a 20 MB image from a file, each in a fresh process: peak resident memory
   above the process's baseline (VmHWM, reset just before), and Python's own peak
   allocation (tracemalloc), both as multiples of the image's size.
+- stream: a streamed answer of 1,000 chunks (its own server process, every event its own
+  HTTP chunk): the cost per chunk of reading it, and the time to the first chunk. The httpx
+  baseline is `iter_lines` plus `json.loads` of each `data:` line.
 
 Timed cases run interleaved (each round runs every client in turn, in rotating order) and
 the table shows medians over rounds. It prints one table and writes the same as JSON.
@@ -160,9 +163,9 @@ async def _serve() -> None:
 
 
 class Server:
-    def __init__(self) -> None:
+    def __init__(self, flag: str = "--serve") -> None:
         self._process = subprocess.Popen(
-            [sys.executable, __file__, "--serve"],
+            [sys.executable, __file__, flag],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -477,6 +480,125 @@ def run_memory(url: str, rounds: int) -> dict[str, dict[str, list[float]]]:
     return samples
 
 
+# --- streaming: its own server and clients ----------------------------------------------
+
+STREAM_CHUNKS = 1000
+
+
+def _stream_response() -> bytes:
+    """A streamed answer of STREAM_CHUNKS chunks, each event in its own HTTP chunk."""
+    head = {k: COMPLETION[k] for k in ("id", "created", "model", "system_fingerprint")}
+    events = []
+    for index in range(STREAM_CHUNKS):
+        delta = {"role": "assistant", "content": ""} if index == 0 else {"content": " word"}
+        finish = "stop" if index == STREAM_CHUNKS - 1 else None
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        data = {**head, "object": "chat.completion.chunk", "choices": [choice]}
+        events.append(b"data: " + json.dumps(data).encode() + b"\n\n")
+    events.append(b"data: [DONE]\n\n")
+    body = b"".join(b"%x\r\n%s\r\n" % (len(e), e) for e in events) + b"0\r\n\r\n"
+    head_text = (
+        "HTTP/1.1 200 OK\r\n"
+        "Content-Type: text/event-stream\r\n"
+        "Transfer-Encoding: chunked\r\n"
+        "x-request-id: req_bench\r\n"
+        "\r\n"
+    )
+    return head_text.encode() + body
+
+
+class _StreamConnection(_Connection):
+    """The bench server's connection, answering every request with the streamed answer."""
+
+    reply = _stream_response()
+
+
+async def _serve_stream() -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(_StreamConnection, "127.0.0.1", 0, backlog=1024)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
+
+
+def _stream_calls(clients: SyncClients) -> dict[str, Callable[[], tuple[float, int]]]:
+    """Per client: read one whole stream; (seconds to the first chunk, chunks read)."""
+    messages = _dict_messages(SEED_URL)
+    endpoint = clients.url + "/v1/chat/completions"
+
+    def ours() -> tuple[float, int]:
+        start = time.perf_counter()
+        first = 0.0
+        count = 0
+        stream = clients.ours.chat.completions.create(
+            model=MODEL, messages=messages, max_tokens=300, stream=True
+        )
+        for _ in stream:
+            if not count:
+                first = time.perf_counter() - start
+            count += 1
+        return first, count
+
+    def theirs() -> tuple[float, int]:
+        start = time.perf_counter()
+        first = 0.0
+        count = 0
+        stream = clients.openai.chat.completions.create(
+            model=MODEL, messages=messages, max_tokens=300, stream=True
+        )
+        for _ in stream:
+            if not count:
+                first = time.perf_counter() - start
+            count += 1
+        return first, count
+
+    def raw() -> tuple[float, int]:
+        start = time.perf_counter()
+        first = 0.0
+        count = 0
+        body = {"model": MODEL, "messages": messages, "max_tokens": 300, "stream": True}
+        with clients.http.stream("POST", endpoint, json=body) as response:
+            for line in response.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    json.loads(line[6:])
+                    if not count:
+                        first = time.perf_counter() - start
+                    count += 1
+        return first, count
+
+    return {"chat_image": ours, "httpx": raw, "openai": theirs}
+
+
+def run_stream(rounds: int, calls: int) -> dict[str, dict[str, list[float]]]:
+    """Microseconds per chunk and to the first chunk, one figure per client per round."""
+    server = Server("--serve-stream")
+    clients = SyncClients(server.url)
+    calls_by_client = _stream_calls(clients)
+    per_chunk = f"stream: {STREAM_CHUNKS:,} chunks, per chunk"
+    first = "stream: time to first chunk"
+    samples: dict[str, dict[str, list[float]]] = {
+        per_chunk: {c: [] for c in CLIENTS},
+        first: {c: [] for c in CLIENTS},
+    }
+    try:
+        for call in calls_by_client.values():
+            for _ in range(3):
+                assert call()[1] == STREAM_CHUNKS
+        for round_index in range(rounds):
+            for name in _rotated(round_index):
+                firsts = []
+                start = time.perf_counter()
+                for _ in range(calls):
+                    firsts.append(calls_by_client[name]()[0])
+                elapsed = time.perf_counter() - start
+                samples[per_chunk][name].append(elapsed / calls / STREAM_CHUNKS * 1e6)
+                samples[first][name].append(statistics.median(firsts) * 1e6)
+    finally:
+        clients.close()
+        server.stop()
+    return samples
+
+
 # --- the report ---------------------------------------------------------------------------
 
 
@@ -494,6 +616,8 @@ class Row:
     # None: shown for information, with no target of its own.
     limit: float | None = None
     absolute: bool = False
+    # Which ratio the limit applies to, when not absolute.
+    against: str = "httpx"
 
     def __post_init__(self) -> None:
         self.medians = {name: statistics.median(v) for name, v in self.samples.items()}
@@ -501,7 +625,8 @@ class Row:
         # shared machine) and take the median of the per-round ratios.
         self.vs_httpx = self._paired("httpx")
         self.vs_openai = self._paired("openai")
-        figure = self.medians["chat_image"] if self.absolute else self.vs_httpx
+        ratio = self.vs_openai if self.against == "openai" else self.vs_httpx
+        figure = self.medians["chat_image"] if self.absolute else ratio
         self.met = self.limit is None or figure <= self.limit
 
     def _paired(self, other: str) -> float:
@@ -532,16 +657,20 @@ def main() -> None:
     parser.add_argument("--json", default="bench-results.json", help="where to write results")
     parser.add_argument(
         "--only",
-        default="latency,async,import,memory",
-        help="comma-separated subset of: latency, async, import, memory",
+        default="latency,async,import,memory,stream",
+        help="comma-separated subset of: latency, async, import, memory, stream",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-stream", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.serve:
         asyncio.run(_serve())
+        return
+    if args.serve_stream:
+        asyncio.run(_serve_stream())
         return
     if args.memory_worker:
         client, path, url = args.memory_worker
@@ -581,6 +710,24 @@ def main() -> None:
                 rows.append(
                     Row(case, "x image", samples, "<= 2.5x image size", limit=2.5, absolute=True)
                 )
+        if "stream" in only:
+            stream_calls = 3 if args.quick else 10
+            (chunk_case, chunk_samples), (first_case, first_samples) = run_stream(
+                rounds, stream_calls
+            ).items()
+            rows.append(Row(chunk_case, "us/chunk", chunk_samples, "<= 2.50x httpx", limit=2.5))
+            rows.append(
+                Row(
+                    chunk_case.replace("per chunk", "vs openai"),
+                    "us/chunk",
+                    chunk_samples,
+                    "<= 0.15x openai",
+                    limit=0.15,
+                    against="openai",
+                )
+            )
+            rows.append(Row(first_case, "us", first_samples, "<= 1.10x httpx", limit=1.10))
+            print("stream done", flush=True)
     finally:
         server.stop()
     table = _table(rows)

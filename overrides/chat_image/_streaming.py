@@ -26,7 +26,7 @@ from ._errors import (
     stream_error,
     transport_error,
 )
-from ._sse import SSEDecoder
+from ._sse import ServerSentEvent, SSEDecoder
 from ._transport import RETRIES_TAKEN_EXTENSION
 
 __all__ = ["AsyncStream", "Stream"]
@@ -60,7 +60,6 @@ class _Reading:
         "_finished",
         "_last_data",
         "_mode",
-        "_pending",
         "_seen",
         "_strict",
         "done",
@@ -83,18 +82,15 @@ class _Reading:
         self._strict = self._mode != "sse"
         self._decoder = SSEDecoder()
         self._body = bytearray()
-        self._pending: ChatImageError | None = None
         self._seen: set[int] = set()
         self._finished: set[int] = set()
         timeout = response.request.extensions.get("timeout", {}).get("read")
         self._deadline: float | None = timeout
         self._last_data = time.monotonic()
 
-    def feed(self, piece: bytes) -> list[ChatCompletionChunk]:
-        """The chunks `piece` completes. An error after some of them waits for the next call,
-        so that the chunks before it are handed out first."""
-        if self._pending is not None:
-            raise self._pending
+    def feed(self, piece: bytes) -> list[ServerSentEvent]:
+        """The events `piece` completes, each to be made a chunk (`chunk`) as it is handed
+        out: parsing them all first would hold the first one back."""
         if self._mode == "sniff":
             stripped = piece.lstrip(_WHITESPACE)
             if not stripped:
@@ -117,27 +113,11 @@ class _Reading:
                 "no data within the read timeout (only keep-alive comments)",
                 request=self.response.request,
             )
-        if not events:
-            return []
-        chunks: list[ChatCompletionChunk] = []
-        for name, data in events:
-            if data == _DONE:
-                self.done = True
-                break
-            try:
-                chunks.append(self._chunk(name, data))
-            except ChatImageError as exc:
-                if not chunks:
-                    raise
-                self._pending = exc
-                break
-        return chunks
+        return events
 
     def end(self) -> list[ChatCompletionChunk]:
         """At the end of the body: the chunk a JSON answer makes, or why the answer is
         incomplete. A cut-off is an httpx error, so that it is retried like one."""
-        if self._pending is not None:
-            raise self._pending
         if self._mode == "json":
             self.done = True
             return [self._completion_chunk()]
@@ -166,7 +146,11 @@ class _Reading:
             self.response, problem, body=data.decode("utf-8", errors="replace")
         )
 
-    def _chunk(self, name: str | None, data: bytes) -> ChatCompletionChunk:
+    def chunk(self, name: str | None, data: bytes) -> ChatCompletionChunk | None:
+        """The chunk an event carries; None for `[DONE]`, after which the stream is done."""
+        if data == _DONE:
+            self.done = True
+            return None
         try:
             decoded = json.loads(data)
         except (ValueError, RecursionError) as exc:
@@ -287,10 +271,12 @@ class Stream(_StreamBase[_ChunkT]):
                     for piece in self._response.iter_bytes():
                         if reading.done:
                             continue  # read to the end, so the connection can be used again
-                        chunks = reading.feed(piece)
-                        if chunks:
-                            self._chunks.extend(chunks)
-                            yield from chunks
+                        for name, data in reading.feed(piece):
+                            chunk = reading.chunk(name, data)
+                            if chunk is None:
+                                break
+                            self._chunks.append(chunk)
+                            yield chunk
                     chunks = reading.end()
                 except httpx.HTTPError as exc:
                     response = None
@@ -356,11 +342,12 @@ class AsyncStream(_StreamBase[_ChunkT]):
                     async for piece in self._response.aiter_bytes():
                         if reading.done:
                             continue  # read to the end, so the connection can be used again
-                        chunks = reading.feed(piece)
-                        if chunks:
-                            self._chunks.extend(chunks)
-                            for chunk in chunks:
-                                yield chunk
+                        for name, data in reading.feed(piece):
+                            chunk = reading.chunk(name, data)
+                            if chunk is None:
+                                break
+                            self._chunks.append(chunk)
+                            yield chunk
                     chunks = reading.end()
                 except httpx.HTTPError as exc:
                     response = None
