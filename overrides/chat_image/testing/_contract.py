@@ -274,11 +274,16 @@ class Contract:
         return cls(spec, operations)
 
     def check(
-        self, method: str, path: str, authorization: str | None, body: bytes, api_key: str | None
+        self,
+        method: str,
+        path: str,
+        authorization: str | None,
+        body: bytes | None,
+        api_key: str | None,
     ) -> Refusal | None:
         """Why the gateway would refuse this request, or None if it would take it.
 
-        `api_key` None accepts any bearer token; the body is checked only when one is given.
+        `api_key` None accepts any bearer token; `body` None (not kept) is not checked.
         """
         route = path.split("?", 1)[0]
         operation = self.operations.get((method, route))
@@ -288,7 +293,7 @@ class Contract:
             refusal = _check_bearer(authorization, api_key)
             if refusal is not None:
                 return refusal
-        if operation.body_schema is None:
+        if operation.body_schema is None or body is None:
             return None
         if not body:
             if not operation.body_required:

@@ -250,7 +250,7 @@ class FakeGateway:
         if self._contract is None:
             return None
         return self._contract.check(
-            method, path, authorization, body if self.keep_bodies else b"", self.api_key
+            method, path, authorization, body if self.keep_bodies else None, self.api_key
         )
 
 
