@@ -47,7 +47,9 @@ def test_a_rate_limit_is_retried(
     assert fake_gateway.count == 2  # the fixture's client retries without waiting
 
 
-def test_errors_reach_your_code(fake_gateway: FakeGateway, fake_gateway_client: chat_image.ChatImage):
+def test_errors_reach_your_code(
+    fake_gateway: FakeGateway, fake_gateway_client: chat_image.ChatImage
+):
     fake_gateway.queue(status=400, message="Image too small", headers={"x-request-id": "req_1"})
     with pytest.raises(chat_image.BadRequestError) as err:
         describe(fake_gateway_client, PNG)

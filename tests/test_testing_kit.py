@@ -110,7 +110,9 @@ def test_the_ready_client_retries_a_429_without_waiting(gateway: FakeGateway):
 
 
 def test_a_raw_body_replaces_the_rendered_one(gateway: FakeGateway):
-    gateway.queue(body="<html>bad gateway</html>", status=502, headers={"Content-Type": "text/html"})
+    gateway.queue(
+        body="<html>bad gateway</html>", status=502, headers={"Content-Type": "text/html"}
+    )
     response = _post(gateway, _body())
     assert (response.status_code, response.text) == (502, "<html>bad gateway</html>")
     assert response.headers["content-type"] == "text/html"
@@ -152,9 +154,12 @@ def test_a_responder_answers_from_the_request_and_none_falls_through(gateway: Fa
 
     gateway.responder = respond
     gateway.queue(content="queued")
-    assert _post(gateway, _body(messages=[{"role": "user", "content": "echo me"}])).json()[
-        "choices"
-    ][0]["message"]["content"] == "ECHO ME"
+    assert (
+        _post(gateway, _body(messages=[{"role": "user", "content": "echo me"}])).json()["choices"][
+            0
+        ]["message"]["content"]
+        == "ECHO ME"
+    )
     assert _post(gateway, _body()).json()["choices"][0]["message"]["content"] == "queued"
 
 
@@ -182,12 +187,15 @@ def test_connection_faults_end_in_a_connection_error(gateway: FakeGateway, fault
 
 def test_a_dropped_body_sends_its_headers_and_half_the_body(gateway: FakeGateway):
     gateway.queue(fault="drop_mid_body")
-    with httpx.Client() as http, http.stream(
-        "POST",
-        gateway.base_url + "/chat/completions",
-        json=_body(),
-        headers={"Authorization": f"Bearer {KEY}"},
-    ) as response:
+    with (
+        httpx.Client() as http,
+        http.stream(
+            "POST",
+            gateway.base_url + "/chat/completions",
+            json=_body(),
+            headers={"Authorization": f"Bearer {KEY}"},
+        ) as response,
+    ):
         assert response.status_code == 200
         with pytest.raises(httpx.RemoteProtocolError):
             response.read()
@@ -196,9 +204,11 @@ def test_a_dropped_body_sends_its_headers_and_half_the_body(gateway: FakeGateway
 @pytest.mark.parametrize("fields", [{"fault": "hang"}, {"delay": 30}])
 def test_an_answer_that_never_comes_or_comes_late_times_out(gateway: FakeGateway, fields):
     gateway.queue(**fields)
-    with gateway.client(max_retries=0, timeout=0.2) as client:
-        with pytest.raises(chat_image.APITimeoutError):
-            client.chat.completions.create(**ASK)
+    with (
+        gateway.client(max_retries=0, timeout=0.2) as client,
+        pytest.raises(chat_image.APITimeoutError),
+    ):
+        client.chat.completions.create(**ASK)
 
 
 def test_a_slow_answer_arrives(gateway: FakeGateway):
@@ -304,7 +314,9 @@ def test_last_and_clear(gateway: FakeGateway):
 def test_concurrent_requests_are_all_recorded(gateway: FakeGateway):
     async def main():
         async with gateway.async_client() as client:
-            calls = [client.chat.completions.create(**{**ASK, "max_tokens": n}) for n in range(1, 41)]
+            calls = [
+                client.chat.completions.create(**{**ASK, "max_tokens": n}) for n in range(1, 41)
+            ]
             return await asyncio.gather(*calls)
 
     assert len(asyncio.run(main())) == 40
@@ -354,7 +366,9 @@ def test_it_is_an_async_context_manager_too():
                 messages=[
                     {
                         "role": "user",
-                        "content": [{"type": "image_url", "image_url": {"url": "x", "detail": "max"}}],
+                        "content": [
+                            {"type": "image_url", "image_url": {"url": "x", "detail": "max"}}
+                        ],
                     }
                 ]
             ),
@@ -397,7 +411,10 @@ def test_fields_beyond_the_spec_are_let_through(gateway: FakeGateway):
 
 @pytest.mark.parametrize(
     ("headers", "code"),
-    [({"Authorization": "Bearer sk-wrong-key-123"}, "invalid_api_key"), ({"Authorization": ""}, None)],
+    [
+        ({"Authorization": "Bearer sk-wrong-key-123"}, "invalid_api_key"),
+        ({"Authorization": ""}, None),
+    ],
 )
 def test_a_wrong_or_missing_key_is_answered_401(gateway: FakeGateway, headers, code):
     response = _post(gateway, _body(), **headers)
@@ -434,12 +451,15 @@ def test_without_an_api_key_any_bearer_is_accepted():
 
 
 def _stream(gateway: FakeGateway, **body: object) -> tuple[httpx.Headers, list[str]]:
-    with httpx.Client() as http, http.stream(
-        "POST",
-        gateway.base_url + "/chat/completions",
-        json=_body(stream=True, **body),
-        headers={"Authorization": f"Bearer {KEY}"},
-    ) as response:
+    with (
+        httpx.Client() as http,
+        http.stream(
+            "POST",
+            gateway.base_url + "/chat/completions",
+            json=_body(stream=True, **body),
+            headers={"Authorization": f"Bearer {KEY}"},
+        ) as response,
+    ):
         return response.headers, [line for line in response.iter_lines() if line]
 
 
@@ -495,22 +515,23 @@ def test_streamed_tool_calls_come_as_deltas(gateway: FakeGateway):
 def test_a_cut_off_stream_ends_before_finish_reason_without_done(gateway: FakeGateway):
     gateway.queue(content="one two three four", fault="drop_mid_body", stream=True)
     lines: list[str] = []
-    with pytest.raises(httpx.RemoteProtocolError):
-        with httpx.Client() as http, http.stream(
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.Client() as http,
+        http.stream(
             "POST",
             gateway.base_url + "/chat/completions",
             json=_body(stream=True),
             headers={"Authorization": f"Bearer {KEY}"},
-        ) as response:
-            lines.extend(line for line in response.iter_lines() if line)
+        ) as response,
+    ):
+        lines.extend(line for line in response.iter_lines() if line)
     assert lines
     assert all(event["choices"][0]["finish_reason"] is None for event in _events(lines))
     assert "data: [DONE]" not in lines
 
 
-@pytest.mark.parametrize(
-    ("fault", "done"), [("error_event", False), ("error_event_flat", True)]
-)
+@pytest.mark.parametrize(("fault", "done"), [("error_event", False), ("error_event_flat", True)])
 def test_an_error_event_comes_in_either_form(gateway: FakeGateway, fault, done):
     gateway.queue(content="one two three four", fault=fault, message="model overloaded")
     _, lines = _stream(gateway)
@@ -523,12 +544,15 @@ def test_an_error_event_comes_in_either_form(gateway: FakeGateway, fault, done):
 
 def test_a_stream_of_pings_sends_only_comments(gateway: FakeGateway):
     gateway.queue(fault="pings_only", pause=0.01)
-    with httpx.Client() as http, http.stream(
-        "POST",
-        gateway.base_url + "/chat/completions",
-        json=_body(stream=True),
-        headers={"Authorization": f"Bearer {KEY}"},
-    ) as response:
+    with (
+        httpx.Client() as http,
+        http.stream(
+            "POST",
+            gateway.base_url + "/chat/completions",
+            json=_body(stream=True),
+            headers={"Authorization": f"Bearer {KEY}"},
+        ) as response,
+    ):
         lines = []
         for line in response.iter_lines():
             if line:

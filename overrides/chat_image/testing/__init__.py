@@ -14,8 +14,8 @@ from ._replies import DEFAULT_CONTENT, Fault, Reply, tool_call
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_CONTENT",
-    "Fault",
     "FakeGateway",
+    "Fault",
     "Headers",
     "RecordedImage",
     "RecordedRequest",

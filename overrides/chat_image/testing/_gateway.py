@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from ._contract import Refusal, load_contract
 from ._recorded import RecordedRequest, mask_headers
 from ._replies import (
-    PING_INTERVAL,
     CUT,
+    PING_INTERVAL,
     Reply,
     render_body,
     render_events,
@@ -246,7 +246,9 @@ class FakeGateway:
                 return self._queue.popleft()
         return self.default
 
-    def _refusal(self, method: str, path: str, authorization: str | None, body: bytes) -> Refusal | None:
+    def _refusal(
+        self, method: str, path: str, authorization: str | None, body: bytes
+    ) -> Refusal | None:
         if self._contract is None:
             return None
         return self._contract.check(
@@ -366,7 +368,7 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
                 left -= len(piece)
                 yield piece
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler

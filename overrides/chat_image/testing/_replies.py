@@ -51,7 +51,9 @@ Fault: TypeAlias = Literal[
   default, and nothing else until the client goes), `malformed_event` (a data line that is not
   JSON after the first chunk; the rest follows as usual).
 """
-STREAM_FAULTS: Final = frozenset({"error_event", "error_event_flat", "pings_only", "malformed_event"})
+STREAM_FAULTS: Final = frozenset(
+    {"error_event", "error_event_flat", "pings_only", "malformed_event"}
+)
 DEFAULT_CONTENT: Final = "This is a test answer from the fake gateway."
 # What a renderer yields to mean "close the connection now, mid-body".
 CUT: Final = b""
@@ -150,7 +152,9 @@ class Reply:
         return self.finish_reason or ("tool_calls" if self.tool_calls else "stop")
 
 
-def tool_call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None) -> dict[str, Any]:  # noqa: A002
+def tool_call(
+    name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None
+) -> dict[str, Any]:
     """A tool call as OpenAI sends it; dict arguments are encoded as the JSON string it uses."""
     encoded = arguments if isinstance(arguments, str) else json.dumps(arguments)
     # Derived from the call, so a test's expected values do not change from run to run.
