@@ -124,10 +124,15 @@ def example(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over our own code."""
+    """ruff over our own code; the GitHub workflows against their schema and zizmor's audits."""
     session.install(*_group("lint"))
     session.run("ruff", "check", *OWN_CODE)
     session.run("ruff", "format", "--check", *OWN_CODE)
+    workflows = sorted(str(path) for path in (ROOT / ".github" / "workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    # Offline: the online audits ask GitHub's API, which CI here cannot reach. Pedantic, so
+    # code smells fail too.
+    session.run("zizmor", "--offline", "--persona", "pedantic", *workflows)
 
 
 @nox.session(python=PYTHON)
