@@ -17,10 +17,10 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.11"
 # Our own code: what lint and typecheck cover. generated/ is the generator's business.
-OWN_CODE = ["overrides", "scripts", "tests", "noxfile.py"]
+OWN_CODE = ["overrides", "scripts", "tests", "examples", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["drift", "tests", "tests-images", "lint", "typecheck"]
+nox.options.sessions = ["drift", "tests", "tests-images", "example", "lint", "typecheck"]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -110,18 +110,36 @@ def tests_images(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def example(session: nox.Session) -> None:
+    """Run examples/test_with_fake_gateway.py as a user would: `pip install .` and pytest only,
+    in a directory with no conftest or pyproject of ours."""
+    session.install(".", "pytest")
+    tmp = Path(session.create_tmp()) / "user-project"
+    tmp.mkdir(exist_ok=True)
+    target = tmp / "test_with_fake_gateway.py"
+    target.write_bytes((ROOT / "examples" / "test_with_fake_gateway.py").read_bytes())
+    session.chdir(tmp)
+    session.run("pytest", "-p", "no:cacheprovider", "-W", "error", "-v", target.name)
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff over our own code."""
+    """ruff over our own code; the GitHub workflows against their schema and zizmor's audits."""
     session.install(*_group("lint"))
     session.run("ruff", "check", *OWN_CODE)
     session.run("ruff", "format", "--check", *OWN_CODE)
+    workflows = sorted(str(path) for path in (ROOT / ".github" / "workflows").glob("*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
+    # Offline: the online audits ask GitHub's API, which CI here cannot reach. Pedantic, so
+    # code smells fail too.
+    session.run("zizmor", "--offline", "--persona", "pedantic", *workflows)
 
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the overrides layer (against generated/), scripts and this file."""
     session.install(".[images]", *_group("typecheck"))
-    session.run("mypy", "--strict", "-p", "chat_image")
+    session.run("mypy", "--strict", "-p", "chat_image", "-m", "_chat_image_pytestplugin")
     session.run("mypy", "--strict", "scripts", "noxfile.py")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.metadata
+import json
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,9 @@ CONFIG = ROOT / "generator-config.yml"
 TEMPLATES = ROOT / "overrides" / "templates"
 PACKAGE = "chat_image_api"
 STAMP = "GENERATED_FROM"
+# The corrected spec, shipped in the package: chat_image.testing's FakeGateway checks requests
+# against it, and users have no openapi.yaml.
+SPEC_RESOURCE = "openapi.json"
 # The tools whose versions decide the output: a change of any of them is drift too.
 TOOLS = ("openapi-python-client", "ruff", "jsonpatch", "PyYAML")
 
@@ -61,6 +65,12 @@ def stamp_text(spec_path: Path = SPEC) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_spec_resource(target: Path, spec_path: Path = SPEC) -> None:
+    """The patched spec as JSON, byte-stable: sorted keys, fixed indent, UTF-8, final newline."""
+    text = json.dumps(patched_spec(spec_path), indent=1, sort_keys=True, ensure_ascii=False)
+    target.write_text(text + "\n", encoding="utf-8")
+
+
 def generate(output: Path, spec_path: Path = SPEC) -> None:
     """Write the generated tree (the package and its stamp) into `output`."""
     with tempfile.TemporaryDirectory(prefix="chat-image-gen-") as tmp:
@@ -90,6 +100,7 @@ def generate(output: Path, spec_path: Path = SPEC) -> None:
         )
         # PEP 561: the generated package is typed, and says so to type checkers.
         (package_dir / "py.typed").write_text("")
+        write_spec_resource(package_dir / SPEC_RESOURCE, spec_path)
         output.mkdir(parents=True, exist_ok=True)
         target = output / PACKAGE
         if target.exists():

@@ -1,0 +1,374 @@
+"""`FakeGateway`: a real HTTP/1.1 server on 127.0.0.1, in a thread, answering as told."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Self
+
+from ._contract import Refusal, load_contract
+from ._recorded import RecordedRequest, mask_headers
+from ._replies import (
+    CUT,
+    PING_INTERVAL,
+    Reply,
+    render_body,
+    render_events,
+    wants_stream,
+)
+
+if TYPE_CHECKING:
+    from chat_image import AsyncChatImage, ChatImage
+
+__all__ = ["DEFAULT_API_KEY", "FakeGateway", "Responder"]
+
+DEFAULT_API_KEY: Final = "sk-fake-gateway-key"
+Responder = Callable[[RecordedRequest], "Reply | None"]
+"""Answers a request dynamically; None leaves it to the queue (then the default answer)."""
+_READ_PIECE: Final = 64 * 1024
+_POLL_INTERVAL: Final = 0.02
+
+
+class _Server(ThreadingHTTPServer):
+    # Room for many connections arriving at once (the default backlog is 5).
+    request_queue_size = 512
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer is what fault tests do on purpose.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
+
+class FakeGateway:
+    """A stand-in for the chat-image gateway, for tests: real HTTP on a free loopback port.
+
+    Answers come from `responder` (a callable, if set), then `queue(...)`d replies in order,
+    then `default`. Each request is recorded (`requests`, `last`, `count`) and, unless
+    `validate=False`, checked first against the gateway's contract: route, bearer key (any key
+    if `api_key=None`) and the request schema of the shipped spec; a request the gateway would
+    refuse gets its 4xx with an OpenAI-style error naming the field, and uses no queued reply.
+    `keep_bodies=False` keeps only each body's size and sha256 (for memory measurements), and
+    so checks no body.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = DEFAULT_API_KEY,
+        validate: bool = True,
+        keep_bodies: bool = True,
+        default: Reply | None = None,
+    ) -> None:
+        self.api_key = api_key
+        self.validate = validate
+        self.keep_bodies = keep_bodies
+        self.default = default or Reply()
+        self.responder: Responder | None = None
+        # Exceptions a responder raised; each was answered 500. The pytest fixture re-raises.
+        self.errors: list[BaseException] = []
+        self._requests: list[RecordedRequest] = []
+        self._queue: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._serial = 0
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._contract = load_contract() if validate else None
+
+    def __repr__(self) -> str:
+        state = self.url if self._httpd is not None else "stopped"
+        return f"<FakeGateway {state} requests={self.count} queued={self.queued}>"
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Listen on a free 127.0.0.1 port and serve in a daemon thread."""
+        if self._httpd is not None:
+            raise RuntimeError("the fake gateway is already running")
+        self._stopping.clear()
+        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": _POLL_INTERVAL},
+            name=f"FakeGateway:{self._httpd.server_address[1]}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; answers still hanging or streaming end now."""
+        if self._httpd is None:
+            return
+        self._stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Self:
+        return self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # Shutting down waits for the serving thread's next poll: not on the event loop.
+        await asyncio.to_thread(self.stop)
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:PORT`, the server's root."""
+        if self._httpd is None:
+            raise RuntimeError("the fake gateway is not running; use `with FakeGateway() as g:`")
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give a client, `http://127.0.0.1:PORT/v1`, as OPENAI_BASE_URL reads."""
+        return f"{self.url}/v1"
+
+    # -- answers ------------------------------------------------------------------------------
+
+    def queue(self, reply: Reply | None = None, /, **fields: Any) -> Reply:
+        """Queue the next answer: a `Reply`, or its fields (`queue(content="Hi")`)."""
+        if reply is not None and fields:
+            raise TypeError("queue() takes a Reply or its fields, not both")
+        made = reply if reply is not None else Reply(**fields)
+        with self._lock:
+            self._queue.append(made)
+        return made
+
+    @property
+    def queued(self) -> int:
+        """How many queued answers no request has used yet."""
+        with self._lock:
+            return len(self._queue)
+
+    def clear(self) -> None:
+        """Forget recorded requests, queued answers and responder errors."""
+        with self._lock:
+            self._requests.clear()
+            self._queue.clear()
+            self.errors.clear()
+
+    # -- what arrived -------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """The requests received so far, oldest first (a copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def last(self) -> RecordedRequest:
+        """The latest request (IndexError if none came)."""
+        with self._lock:
+            if not self._requests:
+                raise IndexError("the fake gateway has received no request")
+            return self._requests[-1]
+
+    @property
+    def count(self) -> int:
+        with self._lock:
+            return len(self._requests)
+
+    # -- clients ------------------------------------------------------------------------------
+
+    def client(self, **kwargs: Any) -> ChatImage:
+        """A `ChatImage` for this gateway that retries without waiting (unless told otherwise)."""
+        from chat_image import ChatImage
+
+        return ChatImage(**self._client_kwargs(kwargs))
+
+    def async_client(self, **kwargs: Any) -> AsyncChatImage:
+        """An `AsyncChatImage` for this gateway; use it (`async with`) in one event loop."""
+        from chat_image import AsyncChatImage
+
+        return AsyncChatImage(**self._client_kwargs(kwargs))
+
+    def _client_kwargs(self, given: dict[str, Any]) -> dict[str, Any]:
+        from chat_image import RetryPolicy
+
+        # A test should not sleep through backoff or Retry-After: retries happen at once.
+        no_waits = RetryPolicy(initial_delay=0, max_delay=0, jitter=0, max_retry_after=0)
+        return {
+            "base_url": self.base_url,
+            "api_key": self.api_key or DEFAULT_API_KEY,
+            "retry_policy": no_waits,
+            **given,
+        }
+
+    # -- serving (in the server's threads) ----------------------------------------------------
+
+    def _record(self, recorded: RecordedRequest) -> int:
+        with self._lock:
+            self._requests.append(recorded)
+            self._serial += 1
+            return self._serial
+
+    def _answer_for(self, recorded: RecordedRequest) -> Reply:
+        if self.responder is not None:
+            try:
+                reply = self.responder(recorded)
+            except Exception as exc:  # the test's own code failed: answer, and keep it
+                with self._lock:
+                    self.errors.append(exc)
+                return Reply(status=500, message=f"the responder raised {exc!r}")
+            if reply is not None:
+                return reply
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+        return self.default
+
+    def _refusal(
+        self, method: str, path: str, authorization: str | None, body: bytes
+    ) -> Refusal | None:
+        if self._contract is None:
+            return None
+        return self._contract.check(
+            method, path, authorization, body if self.keep_bodies else None, self.api_key
+        )
+
+
+def _refusal_reply(refusal: Refusal) -> Reply:
+    return Reply(status=refusal.status, body=refusal.body())
+
+
+def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
+    stopping = gateway._stopping
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "FakeGateway"
+
+        def _handle(self) -> None:
+            body, size, digest = self._read_body()
+            headers, bearer = mask_headers(list(self.headers.items()))
+            refusal = gateway._refusal(
+                self.command, self.path, self.headers.get("Authorization"), body
+            )
+            recorded = RecordedRequest(
+                self.command,
+                self.path,
+                headers,
+                body,
+                size,
+                digest,
+                refusal.message if refusal is not None else None,
+                bearer_sha256=bearer,
+            )
+            serial = gateway._record(recorded)
+            reply = _refusal_reply(refusal) if refusal else gateway._answer_for(recorded)
+            self._send(reply, recorded, serial)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+        def _send(self, reply: Reply, recorded: RecordedRequest, serial: int) -> None:
+            if reply.delay and stopping.wait(reply.delay):
+                self.close_connection = True
+                return
+            if reply.fault == "hang":
+                stopping.wait()
+            if reply.fault in ("close", "hang"):
+                self.close_connection = True
+                return
+            try:
+                request = json.loads(recorded.body) if recorded.body else None
+            except ValueError:
+                request = None
+            if wants_stream(reply, request):
+                self._stream(reply, request, serial)
+                return
+            payload = render_body(reply, request, serial)
+            self.send_response(reply.status)
+            self._headers(reply, "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if reply.fault == "drop_mid_body":
+                self.wfile.write(payload[: len(payload) // 2])
+                self.close_connection = True
+                return
+            self.wfile.write(payload)
+
+        def _headers(self, reply: Reply, content_type: str) -> None:
+            names = {name.lower() for name in reply.headers}
+            if "content-type" not in names:
+                self.send_header("Content-Type", content_type)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+
+        def _stream(self, reply: Reply, request: Any, serial: int) -> None:
+            self.send_response(reply.status)
+            self._headers(reply, "text/event-stream; charset=utf-8")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            pause = reply.pause or (PING_INTERVAL if reply.fault == "pings_only" else 0)
+            first = True
+            for event in render_events(reply, request, serial):
+                if not first and pause and stopping.wait(pause):
+                    break
+                first = False
+                if event == CUT or stopping.is_set():
+                    self.close_connection = True
+                    return
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            self.wfile.write(b"0\r\n\r\n")
+
+        def _read_body(self) -> tuple[bytes, int, str]:
+            """The body (empty unless kept), its size and its sha256."""
+            digest = hashlib.sha256()
+            kept: list[bytes] = []
+            size = 0
+            for piece in self._body_pieces():
+                digest.update(piece)
+                size += len(piece)
+                if gateway.keep_bodies:
+                    kept.append(piece)
+            return b"".join(kept), size, digest.hexdigest()
+
+        def _body_pieces(self) -> Iterator[bytes]:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    yield self.rfile.read(size)
+                    self.rfile.readline()
+                self.rfile.readline()
+                return
+            left = int(self.headers.get("Content-Length", "0"))
+            while left:
+                piece = self.rfile.read(min(left, _READ_PIECE))
+                if not piece:
+                    return
+                left -= len(piece)
+                yield piece
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
