@@ -154,14 +154,20 @@ class FakeGateway:
 
     # -- answers ------------------------------------------------------------------------------
 
-    def queue(self, reply: Reply | None = None, /, **fields: Any) -> Reply:
-        """Queue the next answer: a `Reply`, or its fields (`queue(content="Hi")`)."""
-        if reply is not None and fields:
-            raise TypeError("queue() takes a Reply or its fields, not both")
-        made = reply if reply is not None else Reply(**fields)
+    def queue(self, *replies: Reply, **fields: Any) -> Reply:
+        """Queue the next answers, in order: `Reply`s, or one's fields (`queue(content="Hi")`).
+
+        Returns the last one queued.
+        """
+        if replies and fields:
+            raise TypeError("queue() takes Replies or one Reply's fields, not both")
+        made = list(replies) if replies else [Reply(**fields)]
+        for reply in made:
+            if not isinstance(reply, Reply):
+                raise TypeError(f"queue() takes Reply objects, got {reply!r}")
         with self._lock:
-            self._queue.append(made)
-        return made
+            self._queue.extend(made)
+        return made[-1]
 
     @property
     def queued(self) -> int:
@@ -281,6 +287,7 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
                 size,
                 digest,
                 refusal.message if refusal is not None else None,
+                client_port=self.client_address[1],
                 bearer_sha256=bearer,
             )
             serial = gateway._record(recorded)
@@ -335,10 +342,12 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
                 if not first and pause and stopping.wait(pause):
                     break
                 first = False
-                if event == CUT or stopping.is_set():
+                if event is CUT or stopping.is_set():
                     self.close_connection = True
                     return
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+                # An empty HTTP chunk would end the body: an empty event only paused.
+                if event:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
             self.wfile.write(b"0\r\n\r\n")
 
         def _read_body(self) -> tuple[bytes, int, str]:
