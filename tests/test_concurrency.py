@@ -95,6 +95,7 @@ def test_concurrent_calls_with_random_faults_all_end_typed_and_the_pool_survives
                 asyncio.gather(*(one() for _ in range(CALLS))), HANG_GUARD
             )
             # The pool still serves as many calls at once as it has connections, and more.
+            server.responder = None  # the faults end: every answer is the default now
             server.default = Reply(body=completion())
             after = await asyncio.wait_for(
                 asyncio.gather(*(one(httpx.Timeout(30.0, pool=20.0)) for _ in range(4 * POOL))),
