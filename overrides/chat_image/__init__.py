@@ -47,7 +47,8 @@ from ._errors import (
 )
 from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
 from ._messages import AssistantMessage, Message, Role, SystemMessage, UserMessage, parse_message
-from ._retry import RetryPolicy
+from ._raw import RawResponse
+from ._retry import RetryEvent, RetryPolicy
 from ._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._transport import RetryTransport
 from ._version import __version__
@@ -86,6 +87,8 @@ __all__ = [
     "PermissionDeniedError",
     "PromptTokensDetails",
     "RateLimitError",
+    "RawResponse",
+    "RetryEvent",
     "RetryPolicy",
     "RetryTransport",
     "Role",

@@ -16,15 +16,16 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
 from chat_image_api import AuthenticatedClient
 
 from ._completion import ChatCompletion
-from ._errors import ChatImageError, InvalidInputError, transport_error
-from ._retry import RetryPolicy, retry_async, retry_sync
+from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
+from ._raw import RawResponse
+from ._retry import OnRetry, RetryPolicy, retry_async, retry_sync
 from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
 from ._transport import MAX_RETRIES_EXTENSION, RetryTransport
 from ._version import __version__
@@ -36,6 +37,8 @@ _USER_AGENT = f"chat-image-python/{__version__}"
 # What httpx.Client() uses when not told otherwise (5 s for everything): a caller's client
 # with any other timeout was configured on purpose, and its timeout is kept (as `openai` does).
 _HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
+# What `create` returns: a ChatCompletion, or a RawResponse under `with_raw_response`.
+_T = TypeVar("_T")
 
 
 def _timeout_for(
@@ -76,11 +79,14 @@ class _BaseClient:
         max_retries: int,
         default_headers: Mapping[str, str] | None,
         retry_policy: RetryPolicy | None,
+        on_retry: OnRetry | None,
     ) -> None:
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._retry_policy = retry_policy or RetryPolicy()
+        # Told of each retry before its wait: how a batch runner sees 429s and their headers.
+        self._on_retry = on_retry
         self._headers = {
             "User-Agent": _USER_AGENT,
             **(default_headers or {}),
@@ -199,6 +205,7 @@ class ChatImage(_BaseClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         _check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -208,6 +215,7 @@ class ChatImage(_BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
+            on_retry=on_retry,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -223,19 +231,28 @@ class ChatImage(_BaseClient):
         return self._http_client
 
     def _send(self, request: httpx.Request, max_retries: int) -> ChatCompletion:
+        return read_completion(self._send_response(request, max_retries))
+
+    def _send_raw(self, request: httpx.Request, max_retries: int) -> RawResponse:
+        response = self._send_response(request, max_retries)
+        if not response.is_success:
+            raise status_error(response)
+        return RawResponse(response)
+
+    def _send_response(self, request: httpx.Request, max_retries: int) -> httpx.Response:
         http = self._http()
         _check_open(http)
         try:
-            response = retry_sync(
+            return retry_sync(
                 lambda: http.send(request),
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
+                on_retry=self._on_retry,
             )
         except httpx.HTTPError as exc:
             raise transport_error(request, exc) from exc
-        return read_completion(response)
 
     def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -277,6 +294,7 @@ class AsyncChatImage(_BaseClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         _check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -286,6 +304,7 @@ class AsyncChatImage(_BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
+            on_retry=on_retry,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
@@ -298,19 +317,28 @@ class AsyncChatImage(_BaseClient):
         return self._api.get_async_httpx_client()
 
     async def _send(self, request: httpx.Request, max_retries: int) -> ChatCompletion:
+        return read_completion(await self._send_response(request, max_retries))
+
+    async def _send_raw(self, request: httpx.Request, max_retries: int) -> RawResponse:
+        response = await self._send_response(request, max_retries)
+        if not response.is_success:
+            raise status_error(response)
+        return RawResponse(response)
+
+    async def _send_response(self, request: httpx.Request, max_retries: int) -> httpx.Response:
         http = self._http()
         _check_open(http)
         try:
-            response = await retry_async(
+            return await retry_async(
                 lambda: http.send(request),
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
+                on_retry=self._on_retry,
             )
         except httpx.HTTPError as exc:
             raise transport_error(request, exc) from exc
-        return read_completion(response)
 
     async def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -329,11 +357,12 @@ class AsyncChatImage(_BaseClient):
         await self.close()
 
 
-class _Completions:
-    """`client.chat.completions`."""
+class _Create(Generic[_T]):
+    """`create()` on a sync client, ending in whatever `send` makes of the request."""
 
-    def __init__(self, client: ChatImage) -> None:
+    def __init__(self, client: ChatImage, send: Callable[[httpx.Request, int], _T]) -> None:
         self._client = client
+        self._deliver = send
 
     def create(
         self,
@@ -353,7 +382,7 @@ class _Completions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-    ) -> ChatCompletion:
+    ) -> _T:
         """Send one chat completion request and return the typed answer.
 
         `messages` may mix typed messages and the dicts the `openai` package takes. Arguments
@@ -367,14 +396,30 @@ class _Completions:
         retries = client._max_retries(max_retries)
         body = build_body(model=model, messages=messages, max_tokens=max_tokens, params=params)
         request = client._request(client._http(), body, extra_headers, timeout)
-        return client._send(request, retries)
+        return self._deliver(request, retries)
 
 
-class _AsyncCompletions:
-    """`client.chat.completions`, awaitable."""
+class _Completions(_Create[ChatCompletion]):
+    """`client.chat.completions`."""
 
-    def __init__(self, client: AsyncChatImage) -> None:
+    def __init__(self, client: ChatImage) -> None:
+        super().__init__(client, client._send)
+
+    @property
+    def with_raw_response(self) -> _Create[RawResponse]:
+        """`create()` returning the HTTP answer (headers, request id, retries taken), as in
+        the `openai` package; `.parse()` on it gives the `ChatCompletion`."""
+        return _Create(self._client, self._client._send_raw)
+
+
+class _AsyncCreate(Generic[_T]):
+    """`create()` on an async client, ending in whatever `send` makes of the request."""
+
+    def __init__(
+        self, client: AsyncChatImage, send: Callable[[httpx.Request, int], Awaitable[_T]]
+    ) -> None:
         self._client = client
+        self._deliver = send
 
     async def create(
         self,
@@ -394,7 +439,7 @@ class _AsyncCompletions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-    ) -> ChatCompletion:
+    ) -> _T:
         """Send one chat completion request and return the typed answer (see `ChatImage`)."""
         params = _params(
             temperature, top_p, n, stop, seed, presence_penalty, frequency_penalty, user, extra_body
@@ -403,7 +448,20 @@ class _AsyncCompletions:
         retries = client._max_retries(max_retries)
         body = build_body(model=model, messages=messages, max_tokens=max_tokens, params=params)
         request = client._request(client._http(), body, extra_headers, timeout)
-        return await client._send(request, retries)
+        return await self._deliver(request, retries)
+
+
+class _AsyncCompletions(_AsyncCreate[ChatCompletion]):
+    """`client.chat.completions`, awaitable."""
+
+    def __init__(self, client: AsyncChatImage) -> None:
+        super().__init__(client, client._send)
+
+    @property
+    def with_raw_response(self) -> _AsyncCreate[RawResponse]:
+        """`create()` returning the HTTP answer (see `ChatImage`); `.parse()` gives the
+        `ChatCompletion`."""
+        return _AsyncCreate(self._client, self._client._send_raw)
 
 
 class _Chat:
