@@ -288,7 +288,7 @@ async def _run_batch(
         return 130
     if summary.bad_input:
         return 2
-    return 1 if summary.failures else 0
+    return 1 if summary.failures or summary.skipped_failed else 0
 
 
 def _summarize(summary: BatchSummary, err: TextIO) -> None:
@@ -298,7 +298,12 @@ def _summarize(summary: BatchSummary, err: TextIO) -> None:
         + (" (interrupted)" if summary.interrupted else ""),
         f"  ok: {summary.ok}",
         f"  failed: {summary.failures}" + (f" ({failed})" if failed else ""),
-        f"  skipped: {summary.skipped} already in the output",
+        f"  skipped: {summary.skipped} already in the output"
+        + (
+            f" ({summary.skipped_failed} failed before: --retry-failed redoes them)"
+            if summary.skipped_failed
+            else ""
+        ),
     ]
     if summary.redone_changed:
         lines.append(f"  redone: {summary.redone_changed} whose input changed since its answer")

@@ -56,6 +56,8 @@ class Progress:
     ok: int = 0
     failed: Counter[str] = attrs.field(factory=Counter)
     skipped: int = 0
+    # Of the skipped, those whose last answer was an error (redone with retry_failed).
+    skipped_failed: int = 0
     redone_changed: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
@@ -75,6 +77,7 @@ class BatchSummary:
     ok: int
     failed: Mapping[str, int]
     skipped: int
+    skipped_failed: int
     redone_changed: int
     not_done: int
     tokens_in: int
@@ -192,6 +195,7 @@ async def run_batch(
         ok=progress.ok,
         failed=dict(progress.failed),
         skipped=progress.skipped,
+        skipped_failed=progress.skipped_failed,
         redone_changed=progress.redone_changed,
         not_done=max(0, (progress.total or 0) - progress.done),
         tokens_in=progress.tokens_in,
@@ -269,11 +273,12 @@ class _Runner:
                 await asyncio.wait([all_done], timeout=grace)
             return stop.is_set()
         finally:
+            finished = all_done.done()
             stopped.cancel()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if all_done.done() and not all_done.cancelled():
+            if finished:
                 all_done.result()  # a bug in a worker surfaces here, not silently
 
     async def one(self, item: BatchItem) -> None:
@@ -317,7 +322,12 @@ class _Runner:
         if before.input_hash != input_hash:
             self.progress.redone_changed += 1
             return False
-        return before.status == "ok" or not self.options.retry_failed
+        if before.status == "ok":
+            return True
+        if self.options.retry_failed:
+            return False
+        self.progress.skipped_failed += 1
+        return True
 
     async def _send(
         self,
