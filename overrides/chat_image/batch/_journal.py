@@ -92,7 +92,8 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, Done]:
 
 
 class Journal:
-    """The output file, opened for appending whole lines; `state` is what it already holds."""
+    """The output file, opened for appending whole lines; `state` is what it held when opened
+    (not updated by `append`: a run takes each id once, and memory stays flat)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
@@ -114,7 +115,6 @@ class Journal:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        self.state[str(record["id"])] = Done(str(record["status"]), record.get("input_hash"))
 
     def close(self) -> None:
         os.close(self._fd)
