@@ -96,9 +96,10 @@ def update_spec(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite against the package as `pip install .` ships it: without Pillow.
 
-    The drift tests regenerate and type-check, so the pipeline's pinned tools come too.
+    The drift tests regenerate and type-check, so the pipeline's pinned tools come too; the
+    command-line tests run `chat-image batch`, which wants the cli extra.
     """
-    session.install(".", *_group("test"), *_group("drift"))
+    session.install(".[cli]", *_group("test"), *_group("drift"))
     session.run("pytest", "-m", "not pillow", *session.posargs)
 
 
@@ -138,7 +139,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the overrides layer (against generated/), scripts and this file."""
-    session.install(".[images]", *_group("typecheck"))
+    session.install(".[images,cli]", *_group("typecheck"))
     session.run("mypy", "--strict", "-p", "chat_image", "-m", "_chat_image_pytestplugin")
     session.run("mypy", "--strict", "scripts", "noxfile.py")
 
@@ -150,5 +151,5 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- --quick` for a smoke run, `-- --only latency,memory` for some cases,
     `-- --json PATH` to write the results elsewhere than bench-results.json.
     """
-    session.install(".", *_group("bench"))
+    session.install(".[cli]", *_group("bench"))
     session.run("python", "scripts/bench.py", *session.posargs)

@@ -18,6 +18,10 @@ completion, so that the clients' own work dominates. Cases:
 - stream: a streamed answer of 1,000 chunks (its own server process, every event its own
   HTTP chunk): the cost per chunk of reading it, and the time to the first chunk. The httpx
   baseline is `iter_lines` plus `json.loads` of each `data:` line.
+- batch: `chat_image.batch.run_batch` over a folder of 10,000 small images at concurrency
+  64, in items/s, against the same client's calls in a bare `asyncio.gather` held to 64 in
+  flight by a semaphore; and the runner's peak RSS over 1,000 vs 10,000 images. Each run is
+  a fresh process. Printed as its own small table (it compares the runner with the client).
 
 Timed cases run interleaved (each round runs every client in turn, in rotating order) and
 the table shows medians over rounds. It prints one table and writes the same as JSON.
@@ -599,6 +603,122 @@ def run_stream(rounds: int, calls: int) -> dict[str, dict[str, list[float]]]:
     return samples
 
 
+# --- batch: the runner vs a bare gather -----------------------------------------------------
+
+BATCH_ITEMS = 10_000
+BATCH_SMALL_RUN = 1_000
+BATCH_CONCURRENCY = 64
+
+
+def _tiny_png(tag: int) -> bytes:
+    """A small PNG-signed image, distinct per `tag` (the runner hashes each one)."""
+    return PNG_SIGNATURE + b"\x00\x00\x00\rIHDR" + tag.to_bytes(8, "big") + bytes(48)
+
+
+async def _batch_gather(folder: Path, url: str) -> int:
+    limit = asyncio.Semaphore(BATCH_CONCURRENCY)
+    async with chat_image.AsyncChatImage(api_key=API_KEY, base_url=url) as client:
+
+        async def one(path: Path) -> None:
+            async with limit:
+                part = ImagePart.from_path(path)
+                message = UserMessage([TextPart(QUESTION), part])
+                await client.chat.completions.create(model=MODEL, messages=[message], max_tokens=50)
+
+        paths = sorted(folder.iterdir())
+        await asyncio.gather(*(one(path) for path in paths))
+        return len(paths)
+
+
+async def _batch_runner(folder: Path, url: str) -> int:
+    from chat_image.batch import run_batch
+
+    with tempfile.TemporaryDirectory() as out:
+        summary = await run_batch(
+            folder,
+            Path(out) / "answers.jsonl",
+            prompt=QUESTION,
+            model=MODEL,
+            max_tokens=50,
+            concurrency=BATCH_CONCURRENCY,
+            api_key=API_KEY,
+            base_url=url,
+        )
+    assert summary.ok == summary.total, summary
+    return summary.ok
+
+
+def batch_worker(mode: str, folder: str, url: str) -> None:
+    """One run in this fresh process; prints items/s and the peak RSS in KiB, as JSON."""
+    run = _batch_runner if mode == "runner" else _batch_gather
+    started = time.perf_counter()
+    done = asyncio.run(run(Path(folder), url))
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"items_per_s": done / elapsed, "peak_rss_kib": _rss_kib("VmHWM")}))
+
+
+def _batch_measure(mode: str, folder: Path, url: str) -> dict[str, float]:
+    argv = [sys.executable, __file__, "--batch-worker", mode, str(folder), url]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+def run_batch_case(url: str, rounds: int) -> dict[str, Any]:
+    """Items/s of the runner and of a bare gather (rounds interleaved), and peak RSS."""
+    with tempfile.TemporaryDirectory() as root:
+        big, small = Path(root, "big"), Path(root, "small")
+        big.mkdir()
+        small.mkdir()
+        for index in range(BATCH_ITEMS):
+            data = _tiny_png(index)
+            (big / f"{index:05d}.png").write_bytes(data)
+            if index < BATCH_SMALL_RUN:
+                (small / f"{index:05d}.png").write_bytes(data)
+        runner, gather, ratios = [], [], []
+        for _ in range(rounds):
+            ours = _batch_measure("runner", big, url)["items_per_s"]
+            bare = _batch_measure("gather", big, url)["items_per_s"]
+            runner.append(ours)
+            gather.append(bare)
+            ratios.append(ours / bare)
+        rss_small = [_batch_measure("runner", small, url)["peak_rss_kib"] for _ in range(rounds)]
+        rss_big = [_batch_measure("runner", big, url)["peak_rss_kib"] for _ in range(rounds)]
+    return {
+        "items": BATCH_ITEMS,
+        "concurrency": BATCH_CONCURRENCY,
+        "runner_items_per_s": statistics.median(runner),
+        "gather_items_per_s": statistics.median(gather),
+        "runner_vs_gather": statistics.median(ratios),
+        "peak_rss_mib_1000": statistics.median(rss_small) / 1024,
+        "peak_rss_mib_10000": statistics.median(rss_big) / 1024,
+        "peak_rss_10000_vs_1000": statistics.median(rss_big) / statistics.median(rss_small),
+    }
+
+
+def _batch_table(result: dict[str, Any]) -> str:
+    ratio, growth = result["runner_vs_gather"], result["peak_rss_10000_vs_1000"]
+    rows = [
+        ("batch: runner, 10,000 images, conc. 64", "items/s", result["runner_items_per_s"], "", ""),
+        ("batch: bare gather, same calls", "items/s", result["gather_items_per_s"], "", ""),
+        ("batch: runner / gather", "x", ratio, ">= 0.80x", "yes" if ratio >= 0.8 else "NO"),
+        ("batch: peak RSS, 1,000 images", "MiB", result["peak_rss_mib_1000"], "", ""),
+        ("batch: peak RSS, 10,000 images", "MiB", result["peak_rss_mib_10000"], "", ""),
+        (
+            "batch: peak RSS 10,000 / 1,000",
+            "x",
+            growth,
+            "<= 1.10x",
+            "yes" if growth <= 1.1 else "NO",
+        ),
+    ]
+    header = f"{'case':<44} {'unit':<8} {'figure':>10}  {'target':<10} met"
+    lines = [header, "-" * len(header)]
+    for case, unit, figure, target, met in rows:
+        lines.append(f"{case:<44} {unit:<8} {figure:>10.2f}  {target:<10} {met or '-'}")
+    return "\n".join(lines)
+
+
 # --- the report ---------------------------------------------------------------------------
 
 
@@ -657,9 +777,10 @@ def main() -> None:
     parser.add_argument("--json", default="bench-results.json", help="where to write results")
     parser.add_argument(
         "--only",
-        default="latency,async,import,memory,stream",
-        help="comma-separated subset of: latency, async, import, memory, stream",
+        default="latency,async,import,memory,stream,batch",
+        help="comma-separated subset of: latency, async, import, memory, stream, batch",
     )
+    parser.add_argument("--batch-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-stream", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-worker", nargs=3, help=argparse.SUPPRESS)
@@ -676,12 +797,16 @@ def main() -> None:
         client, path, url = args.memory_worker
         memory_worker(client, path, url, tracing=args.trace)
         return
+    if args.batch_worker:
+        batch_worker(*args.batch_worker)
+        return
 
     only = set(args.only.split(","))
     rounds = args.rounds or (3 if args.quick else 25)
     calls = 50 if args.quick else 150
     concurrency = 300
     rows: list[Row] = []
+    batch: dict[str, Any] | None = None
     server = Server()
     try:
         print(
@@ -710,6 +835,7 @@ def main() -> None:
                 rows.append(
                     Row(case, "x image", samples, "<= 2.5x image size", limit=2.5, absolute=True)
                 )
+            print("memory done", flush=True)
         if "stream" in only:
             stream_calls = 3 if args.quick else 10
             (chunk_case, chunk_samples), (first_case, first_samples) = run_stream(
@@ -728,9 +854,14 @@ def main() -> None:
             )
             rows.append(Row(first_case, "us", first_samples, "<= 1.10x httpx", limit=1.10))
             print("stream done", flush=True)
+        if "batch" in only:
+            batch = run_batch_case(server.url, 1 if args.quick else 3)
+            print("batch done", flush=True)
     finally:
         server.stop()
     table = _table(rows)
+    if batch is not None:
+        table += "\n\n" + _batch_table(batch)
     print()
     print(table)
     report = {
@@ -745,6 +876,7 @@ def main() -> None:
             "openai": _openai().__version__,
         },
         "rows": [asdict(row) for row in rows],
+        "batch": batch,
         "table": table,
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

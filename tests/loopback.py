@@ -50,6 +50,8 @@ class Reply:
     # When set, the body is these pieces instead, sent chunked with `pause` s between them.
     pieces: Iterable[bytes] | None = None
     pause: float = 0.0
+    # Seconds to wait before answering, so that requests overlap (batch concurrency tests).
+    delay: float = 0.0
 
     @classmethod
     def stream(
@@ -152,6 +154,9 @@ class LoopbackServer:
         """`keep_bodies=False` reads bodies in small pieces and keeps only size and hash,
         for tests that measure the client's memory in the same process."""
         self.requests: list[Recorded] = []
+        # Requests being answered now, and the most there ever were at once.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.responder: Responder = lambda _: Reply.json(completion())
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -173,7 +178,18 @@ class LoopbackServer:
                 )
                 with server._lock:
                     server.requests.append(recorded)
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer(recorded)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self, recorded: Recorded) -> None:
                 reply = server.responder(recorded)
+                if reply.delay:
+                    server._stopping.wait(reply.delay)
                 if reply.fault == "hang":
                     server._stopping.wait()
                 if reply.fault in ("close", "hang"):

@@ -59,7 +59,8 @@ from ._errors import (
 from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
 from ._messages import AssistantMessage, Message, Role, SystemMessage, UserMessage, parse_message
 from ._options import CompletionParams, StreamOptions
-from ._retry import RetryPolicy
+from ._raw import RawResponse
+from ._retry import RetryEvent, RetryPolicy
 from ._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._streaming import AsyncStream, Stream
 from ._transport import RetryTransport
@@ -108,6 +109,8 @@ __all__ = [
     "PermissionDeniedError",
     "PromptTokensDetails",
     "RateLimitError",
+    "RawResponse",
+    "RetryEvent",
     "RetryPolicy",
     "RetryTransport",
     "Role",

@@ -28,15 +28,18 @@ from ._chunks import ChatCompletionChunk
 from ._completion import ChatCompletion
 from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
 from ._options import BODY_OPTIONS, CompletionParams, StreamOptions, check_param_names
-from ._retry import RetryPolicy, decide, retry_async, retry_sync
+from ._raw import RawResponse
+from ._retry import (
+    RETRIES_TAKEN_EXTENSION,
+    OnRetry,
+    RetryPolicy,
+    decide,
+    retry_async,
+    retry_sync,
+)
 from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
 from ._streaming import AsyncStream, Stream
-from ._transport import (
-    MAX_RETRIES_EXTENSION,
-    RETRIES_TAKEN_EXTENSION,
-    STREAM_EXTENSION,
-    RetryTransport,
-)
+from ._transport import MAX_RETRIES_EXTENSION, STREAM_EXTENSION, RetryTransport
 from ._version import __version__
 from ._wire import RequestBody, build_body, build_request, read_completion
 
@@ -86,11 +89,14 @@ class _BaseClient:
         max_retries: int,
         default_headers: Mapping[str, str] | None,
         retry_policy: RetryPolicy | None,
+        on_retry: OnRetry | None,
     ) -> None:
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._retry_policy = retry_policy or RetryPolicy()
+        # Told of each retry before its wait: how a batch runner sees 429s and their headers.
+        self._on_retry = on_retry
         self._headers = {
             "User-Agent": _USER_AGENT,
             **(default_headers or {}),
@@ -208,6 +214,7 @@ class ChatImage(_BaseClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         _check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -217,6 +224,7 @@ class ChatImage(_BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
+            on_retry=on_retry,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -238,22 +246,15 @@ class ChatImage(_BaseClient):
         """
         http = self._http()
         _check_open(http)
-        attempts = 0
-
-        def attempt() -> httpx.Response:
-            nonlocal attempts
-            attempts += 1
-            return http.send(request, stream=stream)
-
         try:
             response = retry_sync(
-                attempt,
+                lambda: http.send(request, stream=stream),
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
+                on_retry=self._on_retry,
             )
-            response.extensions[RETRIES_TAKEN_EXTENSION] = attempts - 1
             if not response.is_success:
                 response.read()
                 raise status_error(response)
@@ -263,7 +264,9 @@ class ChatImage(_BaseClient):
 
     def _stream(self, request: httpx.Request, max_retries: int) -> Stream[ChatCompletionChunk]:
         def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
-            wait = decide(self._retry_policy, request, retries_done, max_retries, failure)
+            wait = decide(
+                self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
+            )
             if wait is None:
                 return None
             self._sleep(wait)
@@ -313,6 +316,7 @@ class AsyncChatImage(_BaseClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         _check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -322,6 +326,7 @@ class AsyncChatImage(_BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
+            on_retry=on_retry,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
@@ -339,22 +344,15 @@ class AsyncChatImage(_BaseClient):
         """`ChatImage._send`, awaited."""
         http = self._http()
         _check_open(http)
-        attempts = 0
-
-        def attempt() -> Awaitable[httpx.Response]:
-            nonlocal attempts
-            attempts += 1
-            return http.send(request, stream=stream)
-
         try:
             response = await retry_async(
-                attempt,
+                lambda: http.send(request, stream=stream),
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
+                on_retry=self._on_retry,
             )
-            response.extensions[RETRIES_TAKEN_EXTENSION] = attempts - 1
             if not response.is_success:
                 await response.aread()
                 raise status_error(response)
@@ -366,7 +364,9 @@ class AsyncChatImage(_BaseClient):
         self, request: httpx.Request, max_retries: int
     ) -> AsyncStream[ChatCompletionChunk]:
         async def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
-            wait = decide(self._retry_policy, request, retries_done, max_retries, failure)
+            wait = decide(
+                self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
+            )
             if wait is None:
                 return None
             await self._sleep(wait)
@@ -435,6 +435,25 @@ class _Completions:
             return client._stream(request, retries)
         return read_completion(client._send(request, retries, stream=False))
 
+    @property
+    def with_raw_response(self) -> _RawCompletions:
+        """`create()` returning the HTTP answer (headers, request id, retries taken), as in
+        the `openai` package; `.parse()` on it gives the `ChatCompletion`."""
+        return _RawCompletions(self._client)
+
+
+class _RawCompletions:
+    """`client.chat.completions.with_raw_response`."""
+
+    def __init__(self, client: ChatImage) -> None:
+        self._client = client
+
+    def create(self, **params: Unpack[CompletionParams]) -> RawResponse:
+        """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
+        client = self._client
+        request, retries = client._prepare(client._http(), False, None, params)
+        return RawResponse(client._send(request, retries, stream=False))
+
 
 class _AsyncCompletions:
     """`client.chat.completions`, awaitable."""
@@ -475,6 +494,25 @@ class _AsyncCompletions:
         if stream:
             return await client._stream(request, retries)
         return read_completion(await client._send(request, retries, stream=False))
+
+    @property
+    def with_raw_response(self) -> _AsyncRawCompletions:
+        """`create()` returning the HTTP answer (see `ChatImage`); `.parse()` gives the
+        `ChatCompletion`."""
+        return _AsyncRawCompletions(self._client)
+
+
+class _AsyncRawCompletions:
+    """`client.chat.completions.with_raw_response`, awaitable."""
+
+    def __init__(self, client: AsyncChatImage) -> None:
+        self._client = client
+
+    async def create(self, **params: Unpack[CompletionParams]) -> RawResponse:
+        """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
+        client = self._client
+        request, retries = client._prepare(client._http(), False, None, params)
+        return RawResponse(await client._send(request, retries, stream=False))
 
 
 class _Chat:

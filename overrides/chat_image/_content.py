@@ -227,11 +227,11 @@ class ImageData:
 
     @property
     def dimensions(self) -> tuple[int, int]:
-        """Width and height in pixels (needs Pillow: `pip install 'chat-image[images]'`)."""
+        """Width and height in pixels, from the header (needs the `cli` or `images` extra)."""
         return image_size(self.data, source=self.source)
 
     def estimate_tokens(self) -> int:
-        """Input tokens a GPT-4o-class model counts for this image at its `detail` (Pillow).
+        """Input tokens a GPT-4o-class model counts for this image at its `detail`.
 
         OpenAI's published arithmetic; "auto" and None count as "high", an upper bound.
         Other models count differently.

@@ -1,8 +1,9 @@
 """Image bytes: what format they are, whether the gateway takes them, and what a model sees.
 
 Sniffing, the size limit and the token arithmetic need nothing beyond the standard library.
-Reading an image's pixel size and resizing it need Pillow, the `images` extra, which is
-imported only when one of those is asked for, so `import chat_image` never pays for it.
+An image's pixel size is read from its header by `imagesize` (the `cli` extra) when it is
+installed, else by Pillow; resizing needs Pillow (the `images` extra). Each is imported only
+when asked for, so `import chat_image` never pays for them.
 
 The resize and token figures are OpenAI's for GPT-4o-class models
 (https://platform.openai.com/docs/guides/images-vision, "Calculating costs"):
@@ -31,6 +32,7 @@ __all__ = [
     "check_size",
     "estimate_image_tokens",
     "fit_for_detail",
+    "header_size",
     "image_size",
     "read_image_file",
     "resize_for_detail",
@@ -189,8 +191,25 @@ def _open(data: bytes, *, field: str, source: str | None) -> Image.Image:
         raise InvalidImageError(field, f"{_named(source)}cannot be decoded: {exc}") from None
 
 
+def header_size(head: io.BufferedIOBase) -> tuple[int, int] | None:
+    """Width and height read from an image's header by `imagesize` (the `cli` extra), or None
+    when it is not installed or cannot tell. Reads only the first bytes of `head`."""
+    try:
+        import imagesize
+    except ImportError:
+        return None
+    # A file object only: imagesize would fetch an http(s) string, and open bytes as a path.
+    width, height = imagesize.get(head)
+    if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
+        return None
+    return width, height
+
+
 def image_size(data: bytes, *, field: str = "data", source: str | None = None) -> tuple[int, int]:
-    """Width and height in pixels, from the image's header (needs Pillow)."""
+    """Width and height in pixels, from the image's header (imagesize, else Pillow)."""
+    size = header_size(io.BytesIO(data))
+    if size is not None:
+        return size
     _require_pillow("Reading an image's size")
     with _open(data, field=field, source=source) as image:
         width, height = image.size

@@ -29,7 +29,6 @@ from ._settings import DEFAULT_MAX_RETRIES, check_max_retries
 
 __all__ = [
     "MAX_RETRIES_EXTENSION",
-    "RETRIES_TAKEN_EXTENSION",
     "STREAM_EXTENSION",
     "RetryTransport",
     "max_retries_of",
@@ -38,8 +37,6 @@ __all__ = [
 MAX_RETRIES_EXTENSION: Final = "chat_image.max_retries"
 # On a request: its answer is read as it arrives, so the transport must not buffer it.
 STREAM_EXTENSION: Final = "chat_image.stream"
-# On a response from the clients: how many times the request was sent again before it.
-RETRIES_TAKEN_EXTENSION: Final = "chat_image.retries_taken"
 
 
 def _is_stream(request: httpx.Request, response: httpx.Response) -> bool:
