@@ -1,6 +1,6 @@
 """Compare a candidate upstream spec with openapi.yaml and classify every change.
 
-    python scripts/spec_diff.py NEW_SPEC [--base PATH] [--json] [--client]
+    python -m scripts.spec_diff NEW_SPEC [--base PATH] [--json] [--client]
 
 NEW_SPEC is a path or an http(s) URL holding an OpenAPI 3 document, or the gateway's whole
 published (Apifox) page: prose, a line "OpenAPI specification", then the YAML from
@@ -17,7 +17,7 @@ a new enum value breaks clients (generated literal enums reject values they do n
 A renamed property shows as removed + added, so it is breaking.
 
 `--client` also regenerates the client from the candidate in a temporary directory and
-checks that overrides/ still fit it (scripts/check_overrides.py); a failure there is
+checks that overrides/ still fit it (scripts.check_overrides); a failure there is
 reported as a breaking change. Nothing in the work tree is written.
 
 Exit status (documented in README.md):
@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import urllib.error
@@ -44,8 +43,8 @@ from typing import Any, Final, Literal
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
+from scripts import paths
+from scripts.generate import GenerationError, generate
 
 EXIT_NONE: Final = 0
 EXIT_NON_BREAKING: Final = 1
@@ -818,23 +817,16 @@ def verdict(changes: Sequence[Change]) -> tuple[str, int]:
 
 def client_problems(candidate: Spec) -> list[Change]:
     """Regenerate from the candidate in a temporary directory; check overrides/ against it."""
-    import check_overrides  # scripts/: the pipeline's tools, needed only for --client
+    from scripts import check_overrides  # Needed only for --client.
 
     with tempfile.TemporaryDirectory(prefix="chat-image-spec-diff-") as tmp:
         spec_copy = Path(tmp) / "openapi.yaml"
         spec_copy.write_text(candidate.text, encoding="utf-8")
         output = Path(tmp) / "generated"
-        generated = subprocess.run(
-            [
-                *(sys.executable, str(ROOT / "scripts" / "generate.py")),
-                *("--output", str(output), "--spec", str(spec_copy)),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if generated.returncode != 0:
-            why = (generated.stderr.strip() or generated.stdout.strip()).splitlines()
+        try:
+            generate(output, spec_copy)
+        except GenerationError as exc:
+            why = str(exc).strip().splitlines()
             return [
                 Change(
                     BREAKING,
@@ -914,17 +906,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="Exit status: 0 no changes, 1 non-breaking only, 2 breaking, 3 bad input.",
     )
     parser.add_argument("candidate", help="path or http(s) URL: a spec, or the published page")
-    parser.add_argument("--base", default=str(SPEC), help="the spec to compare with (openapi.yaml)")
+    parser.add_argument(
+        "--base", default=str(paths.SPEC), help="the spec to compare with (openapi.yaml)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
         "--client", action="store_true", help="also regenerate and check overrides/ against it"
     )
     args = parser.parse_args(argv)
-    base_label = (
-        Path(args.base).resolve().relative_to(ROOT).as_posix()
-        if Path(args.base).resolve().is_relative_to(ROOT)
-        else args.base
-    )
+    base_label = paths.shown(Path(args.base))
     try:
         base = replace(load_spec(args.base), label=base_label)
         candidate = load_spec(args.candidate)
