@@ -23,7 +23,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-import jsonpatch
 import yaml
 
 from scripts import paths
@@ -46,6 +45,10 @@ def load_yaml(path: Path) -> Any:
 
 def patched_spec(spec_path: Path = paths.SPEC, patch_path: Path = paths.PATCH) -> Any:
     """The upstream document with the overrides' corrections applied."""
+    # Imported here: the tests-images session imports this module (for drift's and
+    # generate's tests, which it then deselects) without the pipeline's tools installed.
+    import jsonpatch
+
     try:
         return jsonpatch.apply_patch(load_yaml(spec_path), load_yaml(patch_path))
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
