@@ -34,7 +34,7 @@ def _runtime() -> list[str]:
 
 
 def _exit_with_status(session: nox.Session, *args: str) -> None:
-    """Run a script in the session and leave nox with its exit status, whatever it is.
+    """Run a pipeline module in the session and leave nox with its exit status, whatever it is.
 
     spec-diff and update-spec document their statuses (README.md); `session.run` would turn
     every non-zero one into nox's 1.
@@ -54,7 +54,7 @@ def _exit_with_status(session: nox.Session, *args: str) -> None:
 def generate(session: nox.Session) -> None:
     """Regenerate generated/ from openapi.yaml, overrides/ and generator-config.yml."""
     session.install(*_group("generate"))
-    session.run("python", "scripts/generate.py", *session.posargs)
+    session.run("python", "-m", "scripts.generate", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -63,9 +63,9 @@ def drift(session: nox.Session) -> None:
     session.install(*_runtime(), *_group("drift"))
     session.env["PYTHONDONTWRITEBYTECODE"] = "1"
     failed = []
-    for check in ("scripts/drift.py", "scripts/check_overrides.py"):
+    for check in ("scripts.drift", "scripts.check_overrides"):
         try:
-            session.run("python", check, *session.posargs)
+            session.run("python", "-m", check, *session.posargs)
         except nox.command.CommandFailed:
             failed.append(check)
     if failed:
@@ -79,7 +79,7 @@ def spec_diff(session: nox.Session) -> None:
         session.error("usage: nox -s spec-diff -- NEW_SPEC [--json] [--client]")
     session.install(*_runtime(), *_group("drift"))
     session.env["PYTHONDONTWRITEBYTECODE"] = "1"
-    _exit_with_status(session, "scripts/spec_diff.py", *session.posargs)
+    _exit_with_status(session, "-m", "scripts.spec_diff", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="update-spec")
@@ -89,7 +89,7 @@ def update_spec(session: nox.Session) -> None:
         session.error("usage: nox -s update-spec -- NEW_SPEC")
     session.install(*_runtime(), *_group("drift"), *_group("test"))
     session.env["PYTHONDONTWRITEBYTECODE"] = "1"
-    _exit_with_status(session, "scripts/update_spec.py", *session.posargs)
+    _exit_with_status(session, "-m", "scripts.update_spec", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -152,4 +152,4 @@ def bench(session: nox.Session) -> None:
     `-- --json PATH` to write the results elsewhere than bench-results.json.
     """
     session.install(".[cli]", *_group("bench"))
-    session.run("python", "scripts/bench.py", *session.posargs)
+    session.run("python", "-m", "scripts.bench", *session.posargs)
