@@ -23,7 +23,6 @@ from ._completion import ChatCompletion
 from ._content import ContentPart, ImagePart, TextPart
 from ._errors import APIError, ChatImageError, InvalidInputError
 from ._messages import Message, SystemMessage, UserMessage
-from ._raw import RawResponse
 from ._settings import DEFAULT_MAX_RETRIES
 from ._version import __version__
 
@@ -152,20 +151,43 @@ def _messages(args: argparse.Namespace) -> list[Message]:
 
 
 def _answer(
-    client: ChatImage, *, model: str, messages: list[Message], max_tokens: int, out: TextIO
-) -> tuple[RawResponse, ChatCompletion]:
-    """Send and print the answer as it arrives: whole, until the client streams.
+    client: ChatImage,
+    *,
+    model: str,
+    messages: list[Message],
+    max_tokens: int,
+    stream: bool,
+    usage: bool,
+    out: TextIO,
+) -> tuple[str | None, ChatCompletion]:
+    """Send and print the answer as it arrives; the request id and the whole completion.
 
-    With streaming, this is the one place to change: iterate the stream, write each delta
-    to `out` and flush, then return the completion the stream accumulated.
+    Streamed, each piece of the first choice is written and flushed as its chunk comes;
+    `usage` asks the gateway for the usage chunk (only then: not every gateway takes it).
     """
-    raw = client.chat.completions.with_raw_response.create(
-        model=model, messages=messages, max_tokens=max_tokens
-    )
-    completion = raw.parse()
-    out.write((completion.choices[0].message.content or "") if completion.choices else "")
-    out.write("\n")
-    return raw, completion
+    if not stream:
+        raw = client.chat.completions.with_raw_response.create(
+            model=model, messages=messages, max_tokens=max_tokens
+        )
+        completion = raw.parse()
+        out.write((completion.choices[0].message.content or "") if completion.choices else "")
+        out.write("\n")
+        return raw.request_id, completion
+    with client.chat.completions.create(
+        model=model,
+        messages=messages,
+        max_tokens=max_tokens,
+        stream=True,
+        stream_options={"include_usage": True} if usage else None,
+    ) as chunks:
+        for chunk in chunks:
+            for choice in chunk.choices:
+                if choice.index == 0 and choice.delta.content:
+                    out.write(choice.delta.content)
+                    out.flush()
+        completion = chunks.get_final_completion()
+        out.write("\n")
+        return chunks.request_id, completion
 
 
 def _ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -180,17 +202,24 @@ def _ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 model=model, messages=messages, max_tokens=args.max_tokens
             )
             completion = raw.parse()
+            request_id = raw.request_id
             out.write(json.dumps(raw.http_response.json(), indent=2, ensure_ascii=False) + "\n")
         else:
-            raw, completion = _answer(
-                client, model=model, messages=messages, max_tokens=args.max_tokens, out=out
+            request_id, completion = _answer(
+                client,
+                model=model,
+                messages=messages,
+                max_tokens=args.max_tokens,
+                stream=args.stream,
+                usage=args.verbose,
+                out=out,
             )
     out.flush()
     if args.verbose:
         usage = completion.usage
         if usage is not None:
             _say(err, f"usage: {usage.prompt_tokens} in, {usage.completion_tokens} out")
-        _say(err, f"request id: {raw.request_id or '(none)'}")
+        _say(err, f"request id: {request_id or '(none)'}")
     return 0
 
 
