@@ -15,6 +15,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._accumulate import ChatCompletionAccumulator
+    from ._aiohttp import DefaultAioHttpClient
     from ._chunks import (
         ChatCompletionChunk,
         ChoiceDelta,
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
 # first used (PEP 562), so a program pays only for what it touches. Module -> its names.
 _LAZY: Final[dict[str, tuple[str, ...]]] = {
     "_accumulate": ("ChatCompletionAccumulator",),
+    "_aiohttp": ("DefaultAioHttpClient",),
     "_chunks": (
         "ChatCompletionChunk",
         "ChoiceDelta",
@@ -214,6 +216,7 @@ __all__ = [
     "CompletionParams",
     "CompletionTokensDetails",
     "ConflictError",
+    "DefaultAioHttpClient",
     "ContentPart",
     "Function",
     "ImageData",

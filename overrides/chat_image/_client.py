@@ -335,10 +335,16 @@ class AsyncChatImage(_BaseClient):
             retry_policy=retry_policy,
             on_retry=on_retry,
         )
-        # How the wait between attempts is spent; tests record the waits here instead.
+        from ._aiohttp import DefaultAioHttpClient
         from ._retry import asyncio_sleep
 
+        # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], Awaitable[object]] = asyncio_sleep
+        # A DefaultAioHttpClient is made for this client (`http_client=DefaultAioHttpClient()`,
+        # as with the `openai` package), so it closes with it; a caller's own client stays open.
+        self._closes_http_client = http_client is None or isinstance(
+            http_client, DefaultAioHttpClient
+        )
         if http_client is not None:
             self._api.set_async_httpx_client(http_client)
             self._owns_http_client = False
@@ -392,8 +398,9 @@ class AsyncChatImage(_BaseClient):
         return AsyncStream(response, resend=resend)
 
     async def close(self) -> None:
-        """Close the connection pool, unless the caller passed their own httpx client."""
-        if self._owns_http_client:
+        """Close the connection pool, unless the caller passed their own httpx client (a
+        `DefaultAioHttpClient` is closed)."""
+        if self._closes_http_client:
             await self._http().aclose()
 
     async def __aenter__(self) -> Self:
