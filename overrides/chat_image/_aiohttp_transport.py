@@ -20,7 +20,7 @@ __all__ = ["aiohttp_transport", "httpx_error"]
 
 # Most specific first: aiohttp's classes nest (a connector error is an OS error is a
 # connection error). Timeouts: aiohttp cannot tell a pool wait from a slow connect (both end
-# in ConnectionTimeoutError), and has no write timeout; the read timeout covers a stalled send.
+# in ConnectionTimeoutError), and has no write timeout (httpx-aiohttp does not pass it on).
 _MAP: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),
     (aiohttp.SocketTimeoutError, httpx.ReadTimeout),
