@@ -97,9 +97,10 @@ def tests(session: nox.Session) -> None:
     """Run the test suite against the package as `pip install .` ships it: without Pillow.
 
     The drift tests regenerate and type-check, so the pipeline's pinned tools come too; the
-    command-line tests run `chat-image batch`, which wants the cli extra.
+    command-line tests run `chat-image batch`, which wants the cli extra; the async suites run
+    on the aiohttp backend too, which wants that extra.
     """
-    session.install(".[cli]", *_group("test"), *_group("drift"))
+    session.install(".[cli,aiohttp]", *_group("test"), *_group("drift"))
     session.run("pytest", "-m", "not pillow", *session.posargs)
 
 
@@ -139,7 +140,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the overrides layer (against generated/), scripts and this file."""
-    session.install(".[images,cli]", *_group("typecheck"))
+    session.install(".[images,cli,aiohttp]", *_group("typecheck"))
     session.run("mypy", "--strict", "-p", "chat_image", "-m", "_chat_image_pytestplugin")
     session.run("mypy", "--strict", "scripts", "noxfile.py")
 
@@ -151,5 +152,5 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- --quick` for a smoke run, `-- --only latency,memory` for some cases,
     `-- --json PATH` to write the results elsewhere than bench-results.json.
     """
-    session.install(".[cli]", *_group("bench"))
+    session.install(".[cli,aiohttp]", *_group("bench"))
     session.run("python", "-m", "scripts.bench", *session.posargs)

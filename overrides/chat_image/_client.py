@@ -14,34 +14,31 @@ sent from here tell that transport not to retry again.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, Self, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, Unpack, overload
 
 import httpx
 
-from chat_image_api import AuthenticatedClient
-
-from ._chunks import ChatCompletionChunk
-from ._completion import ChatCompletion
 from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
+from ._extensions import MAX_RETRIES_EXTENSION, RETRIES_TAKEN_EXTENSION, STREAM_EXTENSION
 from ._options import BODY_OPTIONS, CompletionParams, StreamOptions, check_param_names
-from ._raw import RawResponse
-from ._retry import (
-    RETRIES_TAKEN_EXTENSION,
-    OnRetry,
-    RetryPolicy,
-    decide,
-    retry_async,
-    retry_sync,
-)
 from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
-from ._streaming import AsyncStream, Stream
-from ._transport import MAX_RETRIES_EXTENSION, STREAM_EXTENSION, RetryTransport
 from ._version import __version__
 from ._wire import RequestBody, build_body, build_request, read_completion
+
+# What only some programs need is imported where it is first needed, not here: the retry
+# machinery when a client is made, streaming when a call streams, asyncio when an async
+# client first waits. `import chat_image` stays cheap for CLIs and short scripts.
+if TYPE_CHECKING:
+    from chat_image_api import AuthenticatedClient
+
+    from ._chunks import ChatCompletionChunk
+    from ._completion import ChatCompletion
+    from ._raw import RawResponse
+    from ._retry import OnRetry, RetryPolicy
+    from ._streaming import AsyncStream, Stream
 
 __all__ = ["AsyncChatImage", "ChatImage"]
 
@@ -91,6 +88,11 @@ class _BaseClient:
         retry_policy: RetryPolicy | None,
         on_retry: OnRetry | None,
     ) -> None:
+        from chat_image_api import AuthenticatedClient
+
+        from ._retry import RetryPolicy
+        from ._transport import RetryTransport
+
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
@@ -244,6 +246,8 @@ class ChatImage(_BaseClient):
 
         `response.extensions["chat_image.retries_taken"]` says how many retries it took.
         """
+        from ._retry import retry_sync
+
         http = self._http()
         _check_open(http)
         try:
@@ -263,6 +267,9 @@ class ChatImage(_BaseClient):
         return response
 
     def _stream(self, request: httpx.Request, max_retries: int) -> Stream[ChatCompletionChunk]:
+        from ._retry import decide
+        from ._streaming import Stream
+
         def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
             wait = decide(
                 self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
@@ -328,8 +335,16 @@ class AsyncChatImage(_BaseClient):
             retry_policy=retry_policy,
             on_retry=on_retry,
         )
+        from ._aiohttp import DefaultAioHttpClient
+        from ._retry import asyncio_sleep
+
         # How the wait between attempts is spent; tests record the waits here instead.
-        self._sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+        self._sleep: Callable[[float], Awaitable[object]] = asyncio_sleep
+        # A DefaultAioHttpClient is made for this client (`http_client=DefaultAioHttpClient()`,
+        # as with the `openai` package), so it closes with it; a caller's own client stays open.
+        self._closes_http_client = http_client is None or isinstance(
+            http_client, DefaultAioHttpClient
+        )
         if http_client is not None:
             self._api.set_async_httpx_client(http_client)
             self._owns_http_client = False
@@ -342,6 +357,8 @@ class AsyncChatImage(_BaseClient):
         self, request: httpx.Request, max_retries: int, *, stream: bool
     ) -> httpx.Response:
         """`ChatImage._send`, awaited."""
+        from ._retry import retry_async
+
         http = self._http()
         _check_open(http)
         try:
@@ -363,6 +380,9 @@ class AsyncChatImage(_BaseClient):
     async def _stream(
         self, request: httpx.Request, max_retries: int
     ) -> AsyncStream[ChatCompletionChunk]:
+        from ._retry import decide
+        from ._streaming import AsyncStream
+
         async def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
             wait = decide(
                 self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
@@ -378,8 +398,9 @@ class AsyncChatImage(_BaseClient):
         return AsyncStream(response, resend=resend)
 
     async def close(self) -> None:
-        """Close the connection pool, unless the caller passed their own httpx client."""
-        if self._owns_http_client:
+        """Close the connection pool, unless the caller passed their own httpx client (a
+        `DefaultAioHttpClient` is closed)."""
+        if self._closes_http_client:
             await self._http().aclose()
 
     async def __aenter__(self) -> Self:
@@ -451,6 +472,8 @@ class _RawCompletions:
     def create(self, **params: Unpack[CompletionParams]) -> RawResponse:
         """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
         client = self._client
+        from ._raw import RawResponse
+
         request, retries = client._prepare(client._http(), False, None, params)
         return RawResponse(client._send(request, retries, stream=False))
 
@@ -511,6 +534,8 @@ class _AsyncRawCompletions:
     async def create(self, **params: Unpack[CompletionParams]) -> RawResponse:
         """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
         client = self._client
+        from ._raw import RawResponse
+
         request, retries = client._prepare(client._http(), False, None, params)
         return RawResponse(await client._send(request, retries, stream=False))
 

@@ -28,6 +28,8 @@ from typing import Final, TypeAlias
 import attrs
 import httpx
 
+from ._extensions import RETRIES_TAKEN_EXTENSION
+
 __all__ = [
     "RETRIES_TAKEN_EXTENSION",
     "RETRY_STATUSES",
@@ -35,6 +37,7 @@ __all__ = [
     "Outcome",
     "RetryEvent",
     "RetryPolicy",
+    "asyncio_sleep",
     "decide",
     "parse_retry_after",
     "retry_async",
@@ -58,9 +61,6 @@ _MAX_DOUBLINGS: Final = 64
 
 Outcome: TypeAlias = httpx.Response | Exception
 """What one attempt ended in: a response (any status), or the exception sending raised."""
-
-# Where a final response records how many retries it took (read by `with_raw_response`).
-RETRIES_TAKEN_EXTENSION: Final = "chat_image.retries_taken"
 
 
 def _frozen_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
@@ -258,6 +258,13 @@ def retry_sync(
             response.close()
         sleep(wait)
         retries_done += 1
+
+
+async def asyncio_sleep(seconds: float) -> None:
+    """`asyncio.sleep`, imported when first awaited: a sync program never loads asyncio."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 async def retry_async(

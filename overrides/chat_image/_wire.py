@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import httpx
@@ -26,10 +26,12 @@ from chat_image_api import models as api
 from chat_image_api.api.chat import create_chat_completion
 from chat_image_api.types import UNSET, Unset
 
-from ._completion import ChatCompletion, ResponseShapeError, parse_chat_completion
 from ._errors import APIResponseValidationError, InvalidInputError, status_error
 from ._inline import InlineBody, InlineImages
 from ._messages import Message, parse_message
+
+if TYPE_CHECKING:
+    from ._completion import ChatCompletion
 
 __all__ = ["RequestBody", "build_body", "build_request", "read_completion"]
 
@@ -202,6 +204,9 @@ def build_request(
 
 def read_completion(response: httpx.Response) -> ChatCompletion:
     """The typed completion in a read response, or the error that says why there is none."""
+    # Here, not at the top: the response classes load with the first answer, not the import.
+    from ._completion import ResponseShapeError, parse_chat_completion
+
     if not response.is_success:
         raise status_error(response)
     try:
