@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from typing import TYPE_CHECKING, Final
 
 from ._errors import InvalidImageError, InvalidInputError, MissingExtraError
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 __all__ = [
+    "HEAD_BYTES",
     "LOW_DETAIL_TOKENS",
     "MAX_IMAGE_BYTES",
     "check_image_bytes",
@@ -32,7 +32,7 @@ __all__ = [
     "estimate_image_tokens",
     "fit_for_detail",
     "image_size",
-    "read_image_file",
+    "not_an_image",
     "resize_for_detail",
     "sniff_media_type",
 ]
@@ -41,7 +41,7 @@ __all__ = [
 # to its base64 form. Checked before anything is encoded.
 MAX_IMAGE_BYTES: Final = 20 * 1024 * 1024
 # Enough of a file to tell the four formats apart (WebP needs 14 bytes).
-_HEAD_BYTES: Final = 16
+HEAD_BYTES: Final = 16
 _FORMAT_NAMES: Final = "PNG, JPEG, GIF or WebP"
 
 # OpenAI's figures for GPT-4o-class models (see the module docstring).
@@ -89,9 +89,9 @@ def check_image_bytes(
     data: bytes, *, field: str, source: str | None = None, check_limit: bool = True
 ) -> str:
     """The media type of `data`, if the gateway would take it; InvalidImageError if not."""
-    media_type = sniff_media_type(data[:_HEAD_BYTES])
+    media_type = sniff_media_type(data[:HEAD_BYTES])
     if media_type is None:
-        raise InvalidImageError(field, _not_an_image(source, data[:_HEAD_BYTES]))
+        raise InvalidImageError(field, not_an_image(source, data[:HEAD_BYTES]))
     if check_limit:
         check_size(len(data), field=field, source=source)
     return media_type
@@ -106,36 +106,11 @@ def check_size(size: int, *, field: str, source: str | None = None) -> None:
         )
 
 
-def _not_an_image(source: str | None, head: bytes) -> str:
+def not_an_image(source: str | None, head: bytes) -> str:
     what = "an empty file" if source else "empty"
     if head:
         what = f"starts with {head[:8]!r}"
     return f"{_named(source)}is not a {_FORMAT_NAMES} image ({what})"
-
-
-def read_image_file(path: str | os.PathLike[str], *, check_limit: bool) -> bytes:
-    """The file's bytes, after checking its first bytes and (if asked) the size limit.
-
-    A file that is too big or not an image is refused before it is read in full.
-    """
-    source = os.fspath(path)
-    try:
-        # Unbuffered: a buffered reader would join its buffer to the rest, copying the file.
-        with open(source, "rb", buffering=0) as file:
-            if check_limit:
-                check_size(os.fstat(file.fileno()).st_size, field="path", source=source)
-            head = file.read(_HEAD_BYTES)
-            if sniff_media_type(head) is None:
-                raise InvalidImageError("path", _not_an_image(source, head))
-            file.seek(0)
-            return file.read()
-    except FileNotFoundError:
-        raise InvalidImageError("path", f"{source!r}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidImageError("path", f"{source!r} is a directory, not an image file") from None
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InvalidImageError("path", f"{source!r} cannot be read: {reason}") from exc
 
 
 def fit_for_detail(width: int, height: int, detail: str | None) -> tuple[int, int]:
