@@ -16,7 +16,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NoReturn, Self, SupportsIndex
 
 import httpx
 
@@ -25,7 +25,14 @@ from chat_image_api import AuthenticatedClient
 from ._completion import ChatCompletion
 from ._errors import ChatImageError, InvalidInputError, transport_error
 from ._retry import RetryPolicy, retry_async, retry_sync
-from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
+from ._settings import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RETRIES,
+    Settings,
+    check_headers,
+    check_max_retries,
+    to_timeout,
+)
 from ._transport import MAX_RETRIES_EXTENSION, RetryTransport
 from ._version import __version__
 from ._wire import MessageParam, RequestBody, build_body, build_request, read_completion
@@ -81,6 +88,7 @@ class _BaseClient:
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._retry_policy = retry_policy or RetryPolicy()
+        default_headers = check_headers("default_headers", default_headers)
         self._headers = {
             "User-Agent": _USER_AGENT,
             **(default_headers or {}),
@@ -132,6 +140,13 @@ class _BaseClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # A copy would share (or, unpickled, lack) the connection pool and its sockets.
+        raise TypeError(
+            f"{type(self).__name__} cannot be pickled or copied: it owns a connection pool; "
+            "make a new client where it is needed (in each process, say)"
+        )
+
     def _request(
         self,
         http: httpx.Client | httpx.AsyncClient,
@@ -142,7 +157,7 @@ class _BaseClient:
         # Re-sending the client's own headers costs about 6 us a call in httpx's header merge.
         headers = self._headers if not self._owns_http_client else {}
         if extra_headers:
-            headers = {**headers, **extra_headers}
+            headers = {**headers, **check_headers("extra_headers", extra_headers)}
         request = build_request(
             http,
             base_url=self._settings.base_url,
