@@ -8,6 +8,7 @@ unchanged, rather than being forced into a class that would drop its fields.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ __all__ = [
     "ImageURL",
     "TextPart",
     "UnknownPart",
+    "check_json",
     "parse_content_part",
 ]
 
@@ -98,11 +100,29 @@ def _validate_text(_: object, __: attrs.Attribute[str], value: object) -> None:
     _check_str("text", value)
 
 
+def check_json(field: str, value: object) -> None:
+    """InvalidInputError naming `field` unless `value` can be sent as strict JSON."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidInputError(field, f"cannot be sent as JSON ({exc})") from None
+
+
+def _check_json_fields(fields: Mapping[Any, Any]) -> None:
+    # Extra fields sit beside the named ones in the JSON: each is named by its key.
+    for key, value in fields.items():
+        if not isinstance(key, str):
+            raise InvalidInputError("extra", f"field names must be strings, got {key!r}")
+        check_json(key, value)
+
+
 def _validate_extra(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
     # `type(...) is dict` first: it is what nearly every call passes, and much cheaper to
     # check than the Mapping ABC (this runs for every part of every request).
     if type(value) is not dict and not isinstance(value, Mapping):
         raise InvalidInputError("extra", f"expected a mapping, got {type(value).__name__}")
+    if value:
+        _check_json_fields(value)
 
 
 def _image_url_model(
@@ -389,6 +409,7 @@ def _validate_unknown(_: object, __: attrs.Attribute[Mapping[str, Any]], value: 
         raise InvalidInputError(
             "type", f"{part_type!r} parts are {_KNOWN_TYPES[part_type].__name__}, not UnknownPart"
         )
+    _check_json_fields(value)
 
 
 @attrs.frozen

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from typing import TYPE_CHECKING, Final
 
 from ._errors import InvalidImageError, InvalidInputError, MissingExtraError
@@ -62,6 +63,8 @@ _SAVE_AS: Final[dict[str, tuple[str, str]]] = {
     "image/webp": ("WEBP", "image/webp"),
 }
 _LOSSY_QUALITY: Final = 90
+# `<_io.BytesIO object at 0x7f...>`, as Pillow's messages quote their input.
+_OBJECT_ADDRESS: Final = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 
 
 def sniff_media_type(head: bytes) -> str | None:
@@ -83,6 +86,11 @@ def sniff_media_type(head: bytes) -> str | None:
 
 def _named(source: str | None) -> str:
     return f"{source!r} " if source else ""
+
+
+def _subject(source: str | None) -> str:
+    """The file by name, or "the image" for bytes: what a message is about."""
+    return repr(source) if source else "the image"
 
 
 def check_image_bytes(
@@ -160,8 +168,13 @@ def _open(data: bytes, *, field: str, source: str | None) -> Image.Image:
 
     try:
         return Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise InvalidImageError(field, f"{_named(source)}cannot be decoded: {exc}") from None
+    except UnidentifiedImageError:
+        # Pillow's own message names its buffer object by address, which helps nobody.
+        raise InvalidImageError(
+            field, f"{_subject(source)} cannot be decoded: Pillow does not recognise its content"
+        ) from None
+    except Image.DecompressionBombError as exc:
+        raise InvalidImageError(field, f"{_subject(source)} cannot be decoded: {exc}") from None
 
 
 def image_size(data: bytes, *, field: str = "data", source: str | None = None) -> tuple[int, int]:
@@ -214,6 +227,9 @@ def resize_for_detail(
             out = io.BytesIO()
             upright.save(out, format=save_format, **options)
         except (OSError, ValueError) as exc:
-            raise InvalidImageError(field, f"{_named(source)}cannot be resized: {exc}") from None
+            reason = _OBJECT_ADDRESS.sub("the image", str(exc))
+            raise InvalidImageError(
+                field, f"{_subject(source)} cannot be resized: {reason}"
+            ) from None
     resized = out.getvalue()
     return resized, new_media_type
