@@ -79,15 +79,15 @@ def provoke(case: str, url: str) -> None:
         ImagePart.from_path("/nonexistent/cat.png")
     if case == "missing_extra":
         raise MissingExtraError("Resizing an image", "images", "Pillow")
-    client = ChatImage(api_key=API_KEY, base_url=url, max_retries=0, timeout=0.5)
-    if case == "closed_client":
-        client.close()
-    client.chat.completions.create(
-        model="gpt-4o",
-        messages=[UserMessage("hi")],
-        max_tokens=0 if case == "bad_input" else 5,
-        extra_headers={"X-Case": case},
-    )
+    with ChatImage(api_key=API_KEY, base_url=url, max_retries=0, timeout=0.5) as client:
+        if case == "closed_client":
+            client.close()
+        client.chat.completions.create(
+            model="gpt-4o",
+            messages=[UserMessage("hi")],
+            max_tokens=0 if case == "bad_input" else 5,
+            extra_headers={"X-Case": case},
+        )
 
 
 def provoke_args(args: tuple[str, str]) -> None:
