@@ -17,14 +17,21 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, SupportsIndex, Unpack, overload
 
 import httpx
 
 from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
 from ._extensions import MAX_RETRIES_EXTENSION, RETRIES_TAKEN_EXTENSION, STREAM_EXTENSION
 from ._options import BODY_OPTIONS, CompletionParams, StreamOptions, check_param_names
-from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
+from ._settings import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RETRIES,
+    Settings,
+    check_headers,
+    check_max_retries,
+    to_timeout,
+)
 from ._version import __version__
 from ._wire import RequestBody, build_body, build_request, read_completion
 
@@ -99,6 +106,7 @@ class _BaseClient:
         self._retry_policy = retry_policy or RetryPolicy()
         # Told of each retry before its wait: how a batch runner sees 429s and their headers.
         self._on_retry = on_retry
+        default_headers = check_headers("default_headers", default_headers)
         self._headers = {
             "User-Agent": _USER_AGENT,
             **(default_headers or {}),
@@ -150,6 +158,13 @@ class _BaseClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # A copy would share (or, unpickled, lack) the connection pool and its sockets.
+        raise TypeError(
+            f"{type(self).__name__} cannot be pickled or copied: it owns a connection pool; "
+            "make a new client where it is needed (in each process, say)"
+        )
+
     def _request(
         self,
         http: httpx.Client | httpx.AsyncClient,
@@ -160,7 +175,7 @@ class _BaseClient:
         # Re-sending the client's own headers costs about 6 us a call in httpx's header merge.
         headers = self._headers if not self._owns_http_client else {}
         if extra_headers:
-            headers = {**headers, **extra_headers}
+            headers = {**headers, **check_headers("extra_headers", extra_headers)}
         request = build_request(
             http,
             base_url=self._settings.base_url,

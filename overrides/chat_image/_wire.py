@@ -26,6 +26,7 @@ from chat_image_api import models as api
 from chat_image_api.api.chat import create_chat_completion
 from chat_image_api.types import UNSET, Unset
 
+from ._content import check_json
 from ._errors import APIResponseValidationError, InvalidInputError, status_error
 from ._inline import InlineBody, InlineImages
 from ._messages import Message, parse_message
@@ -155,10 +156,7 @@ def _check_params(params: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidInputError(key, f"set it with the {key}= argument, not extra_body")
         if value is not None:
             _check_option(key, value)
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(key, f"cannot be sent as JSON ({exc})") from None
+        check_json(key, value)
     return dict(params)
 
 

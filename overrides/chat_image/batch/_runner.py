@@ -25,7 +25,8 @@ from .._client import AsyncChatImage
 from .._completion import ChatCompletion
 from .._content import ContentPart, ImageData, ImageDetail, ImagePart, TextPart
 from .._errors import APIError, InvalidInputError
-from .._images import estimate_image_tokens, read_image_file
+from .._image_file import ImageFile
+from .._images import estimate_image_tokens
 from .._messages import Message, SystemMessage, UserMessage
 from .._retry import RetryEvent
 from ._estimate import estimate_text_tokens
@@ -418,10 +419,15 @@ async def _read(image: str) -> bytes | str:
     try:
         small = os.stat(image).st_size <= _READ_INLINE_BYTES
     except OSError:
-        small = True  # read_image_file says what is wrong with it
+        small = True  # ImageFile.check says what is wrong with it
     if small:
-        return read_image_file(image, check_limit=False)
-    return await asyncio.to_thread(read_image_file, image, check_limit=False)
+        return _read_file(image)
+    return await asyncio.to_thread(_read_file, image)
+
+
+def _read_file(path: str) -> bytes:
+    # No size limit here: resizing may shrink it; the part made from the bytes checks it.
+    return ImageFile.check(path, check_limit=False).read()
 
 
 def _input_hash(
