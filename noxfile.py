@@ -34,7 +34,7 @@ def _runtime() -> list[str]:
 
 
 def _exit_with_status(session: nox.Session, *args: str) -> None:
-    """Run a script in the session and leave nox with its exit status, whatever it is.
+    """Run a pipeline module in the session and leave nox with its exit status, whatever it is.
 
     spec-diff and update-spec document their statuses (README.md); `session.run` would turn
     every non-zero one into nox's 1.
@@ -54,7 +54,7 @@ def _exit_with_status(session: nox.Session, *args: str) -> None:
 def generate(session: nox.Session) -> None:
     """Regenerate generated/ from openapi.yaml, overrides/ and generator-config.yml."""
     session.install(*_group("generate"))
-    session.run("python", "scripts/generate.py", *session.posargs)
+    session.run("python", "-m", "scripts.generate", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -63,9 +63,9 @@ def drift(session: nox.Session) -> None:
     session.install(*_runtime(), *_group("drift"))
     session.env["PYTHONDONTWRITEBYTECODE"] = "1"
     failed = []
-    for check in ("scripts/drift.py", "scripts/check_overrides.py"):
+    for check in ("scripts.drift", "scripts.check_overrides"):
         try:
-            session.run("python", check, *session.posargs)
+            session.run("python", "-m", check, *session.posargs)
         except nox.command.CommandFailed:
             failed.append(check)
     if failed:
@@ -79,7 +79,7 @@ def spec_diff(session: nox.Session) -> None:
         session.error("usage: nox -s spec-diff -- NEW_SPEC [--json] [--client]")
     session.install(*_runtime(), *_group("drift"))
     session.env["PYTHONDONTWRITEBYTECODE"] = "1"
-    _exit_with_status(session, "scripts/spec_diff.py", *session.posargs)
+    _exit_with_status(session, "-m", "scripts.spec_diff", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="update-spec")
@@ -89,16 +89,18 @@ def update_spec(session: nox.Session) -> None:
         session.error("usage: nox -s update-spec -- NEW_SPEC")
     session.install(*_runtime(), *_group("drift"), *_group("test"))
     session.env["PYTHONDONTWRITEBYTECODE"] = "1"
-    _exit_with_status(session, "scripts/update_spec.py", *session.posargs)
+    _exit_with_status(session, "-m", "scripts.update_spec", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite against the package as `pip install .` ships it: without Pillow.
 
-    The drift tests regenerate and type-check, so the pipeline's pinned tools come too.
+    The drift tests regenerate and type-check, so the pipeline's pinned tools come too; the
+    command-line tests run `chat-image batch`, which wants the cli extra; the async suites run
+    on the aiohttp backend too, which wants that extra.
     """
-    session.install(".", *_group("test"), *_group("drift"))
+    session.install(".[cli,aiohttp]", *_group("test"), *_group("drift"))
     session.run("pytest", "-m", "not pillow", *session.posargs)
 
 
@@ -138,7 +140,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the overrides layer (against generated/), scripts and this file."""
-    session.install(".[images]", *_group("typecheck"))
+    session.install(".[images,cli,aiohttp]", *_group("typecheck"))
     session.run("mypy", "--strict", "-p", "chat_image", "-m", "_chat_image_pytestplugin")
     session.run("mypy", "--strict", "scripts", "noxfile.py")
 
@@ -150,5 +152,5 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- --quick` for a smoke run, `-- --only latency,memory` for some cases,
     `-- --json PATH` to write the results elsewhere than bench-results.json.
     """
-    session.install(".", *_group("bench"))
-    session.run("python", "scripts/bench.py", *session.posargs)
+    session.install(".[cli,aiohttp]", *_group("bench"))
+    session.run("python", "-m", "scripts.bench", *session.posargs)

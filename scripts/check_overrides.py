@@ -1,6 +1,6 @@
 """Check that the hand-written layer (overrides/chat_image) still fits a generated tree.
 
-    python scripts/check_overrides.py [--generated DIR]
+    python -m scripts.check_overrides [--generated DIR]
 
 DIR holds the generated `chat_image_api` package: generated/ by default, or any regeneration
 (`nox -s spec-diff -- NEW --client` and `nox -s update-spec` point it at one made from a
@@ -34,9 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-ROOT = Path(__file__).resolve().parent.parent
-OVERRIDES = ROOT / "overrides"
-PACKAGE = "chat_image_api"
+from scripts import paths
+from scripts.paths import OVERRIDES, PACKAGE
 
 
 @dataclass(frozen=True)
@@ -122,8 +121,7 @@ class Result:
         return [*(f"mypy: {line}" for line in self.mypy), *self.contract]
 
     def report(self) -> str:
-        shown = self.tree.relative_to(ROOT) if self.tree.is_relative_to(ROOT) else self.tree
-        where = f"{PACKAGE} in {shown}"
+        where = f"{PACKAGE} in {paths.shown(self.tree)}"
         if not self.problems:
             return f"overrides/chat_image fits {where}: mypy --strict and the wire contract pass."
         lines = [f"overrides/chat_image no longer fits {where}:"]
@@ -157,7 +155,7 @@ def run_mypy(tree: Path, cache_dir: Path | None = None) -> list[str]:
                 *(sys.executable, "-m", "mypy", "--config-file", "pyproject.toml"),
                 *("--cache-dir", str(cache_dir or tmp), "--no-error-summary", "-p", "chat_image"),
             ],
-            cwd=ROOT,
+            cwd=paths.ROOT,
             env=env,
             capture_output=True,
             text=True,
@@ -170,8 +168,8 @@ def run_mypy(tree: Path, cache_dir: Path | None = None) -> list[str]:
 
 def run_contract(tree: Path) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-B", str(Path(__file__).resolve()), "--probe", str(tree)],
-        cwd=ROOT,
+        [sys.executable, "-B", "-m", "scripts.check_overrides", "--probe", str(tree)],
+        cwd=paths.ROOT,
         env=_env(tree),
         capture_output=True,
         text=True,
@@ -201,8 +199,7 @@ def _origin(exc: BaseException) -> str:
     where = ""
     if frame is not None:
         path = Path(frame.filename).resolve()
-        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-        where = f"{shown}:{frame.lineno} in {frame.name}: "
+        where = f"{paths.shown(path)}:{frame.lineno} in {frame.name}: "
     return f"{where}{type(exc).__name__}: {exc}"
 
 
@@ -343,7 +340,7 @@ def probe(tree: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generated", type=Path, default=ROOT / "generated")
+    parser.add_argument("--generated", type=Path, default=paths.GENERATED)
     parser.add_argument("--mypy-cache-dir", type=Path, default=None)
     parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

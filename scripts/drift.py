@@ -1,9 +1,9 @@
 """Check that generated/ is exactly what the pipeline makes now, without touching it.
 
-    python scripts/drift.py [--generated DIR] [--against DIR]
+    python -m scripts.drift [--generated DIR] [--against DIR]
 
 Regenerates from openapi.yaml, overrides/openapi-patch.yaml and generator-config.yml into a
-temporary directory (scripts/generate.py, the one writer of generated/) and compares the
+temporary directory (scripts.generate, the one writer of generated/) and compares the
 two trees file by file: a file edited by hand, a file the pipeline makes that is missing,
 and a stale file the pipeline no longer makes each fail the check, with a unified diff. The
 trees are compared directly, so untracked and deleted files count too (`git diff` alone
@@ -21,7 +21,6 @@ import argparse
 import difflib
 import importlib.metadata
 import re
-import subprocess
 import sys
 import tempfile
 import tomllib
@@ -29,12 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-ROOT = Path(__file__).resolve().parent.parent
-GENERATED = ROOT / "generated"
-STAMP: Final = "GENERATED_FROM"
-# What git ignores inside generated/ (see .gitignore): never part of the comparison.
-IGNORED_DIRS: Final = frozenset({"__pycache__"})
-IGNORED_SUFFIXES: Final = frozenset({".pyc", ".pyo"})
+from scripts import paths
+from scripts.generate import GenerationError, generate, snapshot
+
+STAMP: Final = paths.STAMP
 MAX_DIFF_LINES: Final = 60
 
 Kind = Literal["edited", "missing", "stale"]
@@ -50,17 +47,6 @@ class Finding:
     kind: Kind
     path: str  # Relative to the tree, POSIX.
     diff: str
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under `root` (but caches), by relative POSIX path."""
-    files: dict[str, bytes] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if IGNORED_DIRS & set(rel.parts) or path.suffix in IGNORED_SUFFIXES or not path.is_file():
-            continue
-        files[rel.as_posix()] = path.read_bytes()
-    return files
 
 
 def _lines(data: bytes | None) -> list[str]:
@@ -127,7 +113,7 @@ def explain_stamp(expected: bytes | None, actual: bytes | None, label: str) -> l
     return lines or [f"{label}/{STAMP} was edited (it is written only by scripts/generate.py)"]
 
 
-def pin_mismatches(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+def pin_mismatches(pyproject: Path = paths.PYPROJECT) -> list[str]:
     """Pinned pipeline tools that are installed at another version (or not at all)."""
     groups = tomllib.loads(pyproject.read_text(encoding="utf-8"))["dependency-groups"]
     problems: list[str] = []
@@ -146,17 +132,11 @@ def pin_mismatches(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
 
 def regenerate(output: Path) -> None:
     """The pipeline's output for the committed inputs, into `output`."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "generate.py"), "--output", str(output)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(
-            "drift: the pipeline cannot regenerate from the committed inputs:\n"
-            + (done.stderr or done.stdout)
-        )
+    try:
+        generate(output)
+    except GenerationError as exc:
+        message = f"drift: the pipeline cannot regenerate from the committed inputs:\n{exc}"
+        raise SystemExit(message) from exc
 
 
 def report(findings: list[Finding], expected_root: Path, actual_root: Path, label: str) -> str:
@@ -184,15 +164,11 @@ def report(findings: list[Finding], expected_root: Path, actual_root: Path, labe
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generated", type=Path, default=GENERATED, help="the tree to check")
+    parser.add_argument("--generated", type=Path, default=paths.GENERATED, help="the tree to check")
     parser.add_argument("--against", type=Path, help="an existing pipeline output to compare with")
     args = parser.parse_args(argv)
     actual_root: Path = args.generated.resolve()
-    label = (
-        actual_root.relative_to(ROOT).as_posix()
-        if actual_root.is_relative_to(ROOT)
-        else str(actual_root)
-    )
+    label = paths.shown(actual_root)
     pins = pin_mismatches()
     if pins:
         print("drift: the pipeline's tools here are not the pinned ones; run `nox -s drift`:")

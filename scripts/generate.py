@@ -1,8 +1,14 @@
 """Regenerate the client package from openapi.yaml: the one writer of generated/.
 
+    python -m scripts.generate [--output DIR] [--spec PATH]
+
 The upstream document is never edited. The pipeline applies overrides/openapi-patch.yaml
 (JSON Patch) to a copy, runs openapi-python-client with generator-config.yml on it, and
 swaps the result in for the old package, so files the spec no longer produces disappear.
+It ends by saying whether the output changed, and how many files.
+
+`generate()` is the pipeline itself: `drift`, `spec-diff --client` and `update-spec` call it
+to regenerate into a temporary directory.
 """
 
 from __future__ import annotations
@@ -16,24 +22,21 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-import jsonpatch
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
-PATCH = ROOT / "overrides" / "openapi-patch.yaml"
-CONFIG = ROOT / "generator-config.yml"
-# Our versions of generator templates (--custom-template-path): they decide the output too.
-TEMPLATES = ROOT / "overrides" / "templates"
-PACKAGE = "chat_image_api"
-STAMP = "GENERATED_FROM"
-# The corrected spec, shipped in the package: chat_image.testing's FakeGateway checks requests
-# against it, and users have no openapi.yaml.
-SPEC_RESOURCE = "openapi.json"
+from scripts import paths
+
 # The tools whose versions decide the output: a change of any of them is drift too.
-TOOLS = ("openapi-python-client", "ruff", "jsonpatch", "PyYAML")
+TOOLS: Final = ("openapi-python-client", "ruff", "jsonpatch", "PyYAML")
+# What git ignores inside generated/ (see .gitignore): never part of the output.
+IGNORED_DIRS: Final = frozenset({"__pycache__"})
+IGNORED_SUFFIXES: Final = frozenset({".pyc", ".pyo"})
+
+
+class GenerationError(Exception):
+    """The pipeline cannot generate from these inputs; the message says why."""
 
 
 def load_yaml(path: Path) -> Any:
@@ -41,80 +44,126 @@ def load_yaml(path: Path) -> Any:
         return yaml.safe_load(file)
 
 
-def patched_spec(spec_path: Path = SPEC, patch_path: Path = PATCH) -> Any:
+def patched_spec(spec_path: Path = paths.SPEC, patch_path: Path = paths.PATCH) -> Any:
     """The upstream document with the overrides' corrections applied."""
+    # Imported here: the tests-images session imports this module (for drift's and
+    # generate's tests, which it then deselects) without the pipeline's tools installed.
+    import jsonpatch
+
     try:
         return jsonpatch.apply_patch(load_yaml(spec_path), load_yaml(patch_path))
     except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-        raise SystemExit(
-            f"{patch_path.relative_to(ROOT)} no longer applies to {spec_path.name}: {exc}\n"
+        raise GenerationError(
+            f"{paths.shown(patch_path)} no longer applies to {spec_path.name}: {exc}\n"
             "The upstream spec changed under a correction; update the patch to match."
         ) from exc
 
 
-def stamp_text(spec_path: Path = SPEC) -> str:
+def stamp_text(spec_path: Path = paths.SPEC) -> str:
     """What the output was made from, so drift shows even when the code comes out equal."""
     lines = ["# Written by scripts/generate.py; `nox -s drift` compares it. Do not edit."]
-    for path in (spec_path, PATCH, CONFIG, *sorted(TEMPLATES.rglob("*.jinja"))):
+    inputs = (spec_path, paths.PATCH, paths.CONFIG, *sorted(paths.TEMPLATES.rglob("*.jinja")))
+    for path in inputs:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        lines.append(
-            f"sha256 {digest} {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name}"
-        )
+        name = path.relative_to(paths.ROOT) if path.is_relative_to(paths.ROOT) else path.name
+        lines.append(f"sha256 {digest} {name}")
     for tool in TOOLS:
         lines.append(f"tool {tool}=={importlib.metadata.version(tool)}")
     return "\n".join(lines) + "\n"
 
 
-def write_spec_resource(target: Path, spec_path: Path = SPEC) -> None:
-    """The patched spec as JSON, byte-stable: sorted keys, fixed indent, UTF-8, final newline."""
-    text = json.dumps(patched_spec(spec_path), indent=1, sort_keys=True, ensure_ascii=False)
-    target.write_text(text + "\n", encoding="utf-8")
+def spec_json(spec: dict[str, Any]) -> str:
+    """The patched spec as JSON, byte-stable: sorted keys, fixed indent, final newline."""
+    return json.dumps(spec, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def generate(output: Path, spec_path: Path = SPEC) -> None:
-    """Write the generated tree (the package and its stamp) into `output`."""
-    with tempfile.TemporaryDirectory(prefix="chat-image-gen-") as tmp:
-        work = Path(tmp)
-        spec_copy = work / "openapi.patched.yaml"
-        with spec_copy.open("w", encoding="utf-8") as file:
-            yaml.safe_dump(patched_spec(spec_path), file, allow_unicode=True, sort_keys=False)
-        package_dir = work / PACKAGE
-        subprocess.run(
-            [
-                "openapi-python-client",
-                "generate",
-                "--path",
-                str(spec_copy),
-                "--config",
-                str(CONFIG),
-                "--custom-template-path",
-                str(TEMPLATES),
-                "--meta",
-                "none",
-                "--output-path",
-                str(package_dir),
-                "--fail-on-warning",
-            ],
-            cwd=work,
-            check=True,
+def _run_generator(spec_copy: Path, package_dir: Path) -> None:
+    """openapi-python-client on the patched copy, its chatter kept for the error if it fails."""
+    try:
+        done = _generator_process(spec_copy, package_dir)
+    except OSError as exc:  # Not installed: the sessions install the pinned one.
+        raise GenerationError(f"cannot run openapi-python-client ({exc}); use `nox`") from exc
+    if done.returncode != 0:
+        raise GenerationError(
+            f"openapi-python-client failed (exit {done.returncode}):\n"
+            + (done.stdout + done.stderr).strip()
         )
-        # PEP 561: the generated package is typed, and says so to type checkers.
-        (package_dir / "py.typed").write_text("")
-        write_spec_resource(package_dir / SPEC_RESOURCE, spec_path)
+
+
+def _generator_process(spec_copy: Path, package_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            "openapi-python-client",
+            "generate",
+            *("--path", str(spec_copy)),
+            *("--config", str(paths.CONFIG)),
+            *("--custom-template-path", str(paths.TEMPLATES)),
+            *("--meta", "none"),
+            *("--output-path", str(package_dir)),
+            "--fail-on-warning",
+        ],
+        cwd=package_dir.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def generate(output: Path, spec_path: Path = paths.SPEC) -> None:
+    """Write the pipeline's output for `spec_path` (the package and its stamp) into `output`.
+
+    Raises GenerationError, with nothing written, when the patch or the generator fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="chat-image-gen-") as tmp:
+        spec = patched_spec(spec_path)
+        spec_copy = Path(tmp) / "openapi.patched.yaml"
+        with spec_copy.open("w", encoding="utf-8") as file:
+            yaml.safe_dump(spec, file, allow_unicode=True, sort_keys=False)
+        package_dir = Path(tmp) / paths.PACKAGE
+        _run_generator(spec_copy, package_dir)
+        # Files the pipeline adds to the generator's output: one line each, here.
+        (package_dir / "py.typed").write_text("")  # PEP 561: the package is typed.
+        (package_dir / paths.SPEC_RESOURCE).write_text(spec_json(spec), encoding="utf-8")
+
         output.mkdir(parents=True, exist_ok=True)
-        target = output / PACKAGE
+        target = output / paths.PACKAGE
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(package_dir, target)
-        (output / STAMP).write_text(stamp_text(spec_path), encoding="utf-8")
+        (output / paths.STAMP).write_text(stamp_text(spec_path), encoding="utf-8")
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` (but caches), by relative POSIX path."""
+    files: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if IGNORED_DIRS & set(rel.parts) or path.suffix in IGNORED_SUFFIXES or not path.is_file():
+            continue
+        files[rel.as_posix()] = path.read_bytes()
+    return files
+
+
+def outcome(label: str, before: dict[str, bytes], after: dict[str, bytes]) -> str:
+    """One line saying whether a tree changed, and how many files."""
+    changed = sum(before.get(rel) != after.get(rel) for rel in before.keys() | after.keys())
+    if not changed:
+        return f"{label}/: unchanged ({len(after)} files)"
+    return f"{label}/: {changed} {'file' if changed == 1 else 'files'} changed"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--output", type=Path, default=ROOT / "generated")
-    parser.add_argument("--spec", type=Path, default=SPEC)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=paths.GENERATED)
+    parser.add_argument("--spec", type=Path, default=paths.SPEC)
     args = parser.parse_args(argv)
-    generate(args.output, args.spec)
+    before = snapshot(args.output)
+    try:
+        generate(args.output, args.spec)
+    except GenerationError as exc:
+        print(f"generate: {exc}", file=sys.stderr)
+        return 1
+    print(outcome(paths.shown(args.output), before, snapshot(args.output)))
     return 0
 
 

@@ -1,17 +1,17 @@
 """Take a new upstream spec: write it to openapi.yaml, regenerate, check, test, summarize.
 
-    python scripts/update_spec.py NEW_SPEC
+    python -m scripts.update_spec NEW_SPEC
 
 NEW_SPEC is what `nox -s spec-diff` takes (a path or URL: a spec, or the published page).
 Steps, each reported:
-1. classify the changes against openapi.yaml (scripts/spec_diff.py);
+1. classify the changes against openapi.yaml (scripts.spec_diff);
 2. regenerate from the candidate into a temporary directory first: if the pipeline cannot
    (a correction in overrides/openapi-patch.yaml no longer applies, say), stop with nothing
    written;
-3. write the spec section to openapi.yaml byte for byte, and regenerate generated/ with
-   scripts/generate.py;
-4. run the drift check (scripts/drift.py), the overrides check (scripts/check_overrides.py)
-   and the test suite against the new code;
+3. write the spec section to openapi.yaml byte for byte, and regenerate generated/
+   (scripts.generate);
+4. run the drift check (scripts.drift), the overrides check (scripts.check_overrides) and
+   the test suite against the new code;
 5. print a summary to paste into the pull request.
 
 `--skip-tests` leaves step 4's test suite to you (the summary says so, and the exit status
@@ -35,13 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import drift
-import spec_diff
+from scripts import drift, paths, spec_diff
+from scripts.generate import GenerationError, generate
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi.yaml"
-GENERATED = ROOT / "generated"
-SCRIPTS = ROOT / "scripts"
 EXIT_OK: Final = 0
 EXIT_CHECKS_FAILED: Final = 1
 EXIT_BAD_INPUT: Final = 3
@@ -59,23 +55,17 @@ class Step:
 
 def _run(name: str, args: Sequence[str], env: dict[str, str] | None = None) -> Step:
     done = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, *args],
+        cwd=paths.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     output = (done.stdout + done.stderr).strip()
     lines = output.splitlines()
     headline = lines[-1] if name == "tests" and lines else (lines[0] if lines else "")
     return Step(name, done.returncode == 0, headline, output)
-
-
-def _generate(
-    output: Path | None = None, spec: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    args = [sys.executable, str(SCRIPTS / "generate.py")]
-    if output is not None:
-        args += ["--output", str(output)]
-    if spec is not None:
-        args += ["--spec", str(spec)]
-    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
 
 
 def summary(
@@ -121,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        base = spec_diff.load_spec(str(SPEC))
+        base = spec_diff.load_spec(str(paths.SPEC))
         candidate = spec_diff.load_spec(args.candidate)
         changes = spec_diff.compare(base, candidate)
     except spec_diff.BadInput as exc:
@@ -129,27 +119,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     base = spec_diff.Spec("openapi.yaml", base.text, base.data)
     print(spec_diff.render_text(base, candidate, changes, client=False, status=False), end="\n\n")
-    if candidate.text == SPEC.read_text(encoding="utf-8"):
+    if candidate.text == paths.SPEC.read_text(encoding="utf-8"):
         print("update-spec: openapi.yaml already holds this spec; nothing to do.")
         return EXIT_OK
 
     with tempfile.TemporaryDirectory(prefix="chat-image-update-") as tmp:
         spec_copy = Path(tmp) / "openapi.yaml"
         spec_copy.write_text(candidate.text, encoding="utf-8")
-        trial = _generate(Path(tmp) / "generated", spec_copy)
-        if trial.returncode != 0:
+        try:
+            generate(Path(tmp) / "generated", spec_copy)
+        except GenerationError as exc:
             print(
-                "update-spec: the pipeline cannot generate from the candidate; nothing written.\n"
-                + (trial.stderr or trial.stdout).strip(),
+                f"update-spec: the pipeline cannot generate from the candidate; nothing written.\n"
+                f"{exc}",
                 file=sys.stderr,
             )
             return EXIT_CANNOT_GENERATE
-        files = drift.compare(Path(tmp) / "generated", GENERATED, "generated")
+        files = drift.compare(Path(tmp) / "generated", paths.GENERATED, "generated")
 
-    SPEC.write_text(candidate.text, encoding="utf-8")
-    written = _generate()
-    if written.returncode != 0:  # It just worked on a copy; report rather than guess.
-        print((written.stderr or written.stdout).strip(), file=sys.stderr)
+    paths.SPEC.write_text(candidate.text, encoding="utf-8")
+    try:
+        generate(paths.GENERATED)
+    except GenerationError as exc:  # It just worked on a copy; report rather than guess.
+        print(exc, file=sys.stderr)
         return EXIT_CHECKS_FAILED
     print(
         f"update-spec: wrote openapi.yaml and regenerated generated/ ({len(files)} files changed)"
@@ -157,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     test_env = dict(os.environ)
     # The tests import the code just written, not an installed copy of the old one.
-    test_env["PYTHONPATH"] = os.pathsep.join([str(GENERATED), str(ROOT / "overrides")])
+    test_env["PYTHONPATH"] = os.pathsep.join([str(paths.GENERATED), str(paths.OVERRIDES)])
     steps = [
-        _run("drift", [str(SCRIPTS / "drift.py")]),
-        _run("overrides", [str(SCRIPTS / "check_overrides.py")]),
+        _run("drift", ["-m", "scripts.drift"]),
+        _run("overrides", ["-m", "scripts.check_overrides"]),
     ]
     if args.skip_tests:
         steps.append(Step("tests", False, "not run (--skip-tests): run `nox -s tests`", ""))

@@ -1,42 +1,33 @@
-"""Helpers for the tests of scripts/: run a script as CI does, read the spec corpus."""
+"""Helpers for the tests of scripts/: run a pipeline module as nox does, read the spec corpus."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ROOT / "scripts"
-CORPUS = Path(__file__).resolve().parent / "spec_corpus"
+from scripts.paths import ROOT
+
+CORPUS = ROOT / "tests" / "spec_corpus"
 EXIT = {"none": 0, "non-breaking": 1, "breaking": 2, "bad-input": 3}
 
 
 def run_script(name: str, *args: str | Path, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """`python scripts/NAME ARGS...` run in `root`, with this environment's tools."""
+    """`python -m scripts.NAME ARGS...` run in `root`, with this environment's tools."""
     env = dict(os.environ)
     # The pipeline runs openapi-python-client and ruff by name: from this environment.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return subprocess.run(
-        [sys.executable, str(root / "scripts" / name), *map(str, args)],
+        [sys.executable, "-m", f"scripts.{name}", *map(str, args)],
         cwd=root,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-
-
-def import_script(name: str) -> ModuleType:
-    """A module of scripts/, imported as the scripts import each other."""
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))
-    return importlib.import_module(name)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ROOT, Case, corpus, import_script, run_script
+from pipeline import ROOT, Case, corpus, run_script
+from scripts import check_overrides
 
 OVERRIDE_CASES = [case for case in corpus() if case.overrides is not None]
 
@@ -26,7 +27,7 @@ def regenerate(tmp_path_factory: pytest.TempPathFactory):
     def from_spec(spec: Path) -> Path:
         if spec not in made:
             output = tmp_path_factory.mktemp(spec.stem)
-            done = run_script("generate.py", "--spec", spec, "--output", output)
+            done = run_script("generate", "--spec", spec, "--output", output)
             assert done.returncode == 0, done.stderr
             made[spec] = output
         return made[spec]
@@ -35,7 +36,7 @@ def regenerate(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_the_committed_tree_fits(mypy_cache):
-    done = run_script("check_overrides.py", "--mypy-cache-dir", mypy_cache)
+    done = run_script("check_overrides", "--mypy-cache-dir", mypy_cache)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "mypy --strict and the wire contract pass" in done.stdout
 
@@ -43,7 +44,7 @@ def test_the_committed_tree_fits(mypy_cache):
 @pytest.mark.parametrize("case", OVERRIDE_CASES, ids=lambda case: case.name)
 def test_corpus_spec_regenerated_and_checked(case: Case, regenerate, mypy_cache):
     tree = regenerate(case.path)
-    done = run_script("check_overrides.py", "--generated", tree, "--mypy-cache-dir", mypy_cache)
+    done = run_script("check_overrides", "--generated", tree, "--mypy-cache-dir", mypy_cache)
     assert case.overrides is not None
     outcome, *tokens = case.overrides
     assert done.returncode == {"pass": 0, "fail": 1}[outcome], done.stdout + done.stderr
@@ -54,7 +55,7 @@ def test_corpus_spec_regenerated_and_checked(case: Case, regenerate, mypy_cache)
 def test_a_rename_typing_cannot_see_is_caught_by_the_wire_contract(regenerate, mypy_cache):
     """maxTokens upstream: the attribute stays `max_tokens`, so mypy passes; the JSON does not."""
     tree = regenerate(ROOT / "tests" / "spec_corpus" / "renamed_property.yaml")
-    done = run_script("check_overrides.py", "--generated", tree, "--mypy-cache-dir", mypy_cache)
+    done = run_script("check_overrides", "--generated", tree, "--mypy-cache-dir", mypy_cache)
     assert done.returncode == 1
     assert "mypy --strict over" not in done.stdout
     assert (
@@ -70,7 +71,7 @@ def test_the_private_request_builder_is_part_of_the_contract(tmp_path, mypy_cach
     source = endpoint.read_text(encoding="utf-8")
     assert "def _get_kwargs(" in source
     endpoint.write_text(source.replace("_get_kwargs", "_request_kwargs"), encoding="utf-8")
-    done = run_script("check_overrides.py", "--generated", tree, "--mypy-cache-dir", mypy_cache)
+    done = run_script("check_overrides", "--generated", tree, "--mypy-cache-dir", mypy_cache)
     assert done.returncode == 1
     assert "create_chat_completion._get_kwargs is gone" in done.stdout
     assert "overrides/chat_image/_wire.py: build_request" in done.stdout
@@ -83,7 +84,7 @@ def test_a_changed_request_builder_result_is_caught(tmp_path, mypy_cache):
     source = endpoint.read_text(encoding="utf-8")
     assert source.count('"url": "/v1/chat/completions"') == 1
     endpoint.write_text(source.replace('"url": "/v1', '"path": "/v1'), encoding="utf-8")
-    done = run_script("check_overrides.py", "--generated", tree, "--mypy-cache-dir", mypy_cache)
+    done = run_script("check_overrides", "--generated", tree, "--mypy-cache-dir", mypy_cache)
     assert done.returncode == 1
     assert "_get_kwargs(...)['url'] is None, not '/v1/chat/completions'" in done.stdout
 
@@ -103,7 +104,7 @@ def _function_source(use_override: str) -> str:
     return segment
 
 
-@pytest.mark.parametrize("use", import_script("check_overrides").CONTRACT, ids=str)
+@pytest.mark.parametrize("use", check_overrides.CONTRACT, ids=str)
 def test_the_contract_names_overrides_that_really_use_the_field(use):
     """Keeps the contract honest when overrides/ is refactored: a stale entry fails here."""
     source = _function_source(use.override)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import ROOT, import_script, run_script, tree_state
+from pipeline import ROOT, run_script, tree_state
+from scripts import drift
 
 GENERATED = ROOT / "generated"
 
@@ -18,7 +19,7 @@ GENERATED = ROOT / "generated"
 def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One pipeline output from the committed inputs, shared by the tests that compare."""
     output = tmp_path_factory.mktemp("regenerated")
-    done = run_script("generate.py", "--output", output)
+    done = run_script("generate", "--output", output)
     assert done.returncode == 0, done.stderr
     return output
 
@@ -32,7 +33,7 @@ def committed_copy(tmp_path: Path) -> Path:
 
 def test_committed_tree_is_in_sync_and_the_check_writes_nothing():
     before = tree_state(ROOT)
-    done = run_script("drift.py")  # Regenerates for real, into a temporary directory.
+    done = run_script("drift")  # Regenerates for real, into a temporary directory.
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("generated/ is in sync with the pipeline's output")
     assert tree_state(ROOT) == before
@@ -113,7 +114,7 @@ DRIFTS = {
 def test_each_kind_of_drift_fails_naming_the_file(kind, committed_copy, regenerated):
     mutate, expected = DRIFTS[kind]
     mutate(committed_copy)
-    done = run_script("drift.py", "--generated", committed_copy, "--against", regenerated)
+    done = run_script("drift", "--generated", committed_copy, "--against", regenerated)
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.startswith(f"DRIFT: {committed_copy}/ is not what the pipeline makes")
     for text in expected:
@@ -124,12 +125,11 @@ def test_the_same_comparison_passes_an_untouched_copy(committed_copy, regenerate
     """The baseline of the test above: only the mutation makes it fail."""
     (committed_copy / "chat_image_api" / "__pycache__").mkdir(exist_ok=True)
     (committed_copy / "chat_image_api" / "__pycache__" / "types.cpython-311.pyc").write_bytes(b"x")
-    done = run_script("drift.py", "--generated", committed_copy, "--against", regenerated)
+    done = run_script("drift", "--generated", committed_copy, "--against", regenerated)
     assert done.returncode == 0, done.stdout
 
 
 def test_tools_that_are_not_the_pinned_ones_are_refused(tmp_path: Path):
-    drift = import_script("drift")
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(
         '[dependency-groups]\ngenerate = ["ruff==0.0.1", "PyYAML==6.0.4", {include-group = "x"}]\n',

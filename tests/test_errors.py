@@ -179,21 +179,41 @@ def test_validation_error_carries_the_raw_body_and_request_id():
 @pytest.mark.parametrize(
     ("exc", "cls", "text"),
     [
-        (httpx.ConnectTimeout("x"), APITimeoutError, "Request timed out (connect timeout)."),
-        (httpx.ReadTimeout("x"), APITimeoutError, "Request timed out (read timeout)."),
-        (httpx.WriteTimeout("x"), APITimeoutError, "Request timed out (write timeout)."),
-        (httpx.PoolTimeout("x"), APITimeoutError, "Request timed out (pool timeout)."),
+        (
+            httpx.ConnectTimeout("x"),
+            APITimeoutError,
+            "Request to 127.0.0.1:80 timed out (connect timeout).",
+        ),
+        (
+            httpx.ReadTimeout("x"),
+            APITimeoutError,
+            "Request to 127.0.0.1:80 timed out (read timeout).",
+        ),
+        (
+            httpx.WriteTimeout("x"),
+            APITimeoutError,
+            "Request to 127.0.0.1:80 timed out (write timeout).",
+        ),
+        (
+            httpx.PoolTimeout("x"),
+            APITimeoutError,
+            "Request to 127.0.0.1:80 timed out (pool timeout).",
+        ),
         (
             httpx.ConnectError("[Errno 111]\nrefused"),
             APIConnectionError,
-            "Connection error: [Errno 111] refused",
+            "Connection error: could not reach 127.0.0.1:80: [Errno 111] refused",
         ),
         (
             httpx.RemoteProtocolError(""),
             APIConnectionError,
-            "Connection error: RemoteProtocolError",
+            "Connection error with 127.0.0.1:80: RemoteProtocolError",
         ),
-        (httpx.DecodingError("bad gzip"), APIConnectionError, "Connection error: bad gzip"),
+        (
+            httpx.DecodingError("bad gzip"),
+            APIConnectionError,
+            "Connection error with 127.0.0.1:80: bad gzip",
+        ),
     ],
 )
 def test_transport_failures_become_connection_and_timeout_errors(exc, cls, text):

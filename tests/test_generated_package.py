@@ -80,8 +80,8 @@ def test_runtime_imports_are_declared_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = [dep for deps in project.get("optional-dependencies", {}).values() for dep in deps]
     declared = {
-        # Where the import name is not the distribution's.
-        {"Pillow": "PIL"}.get(name, name)
+        # Where the import name is not the distribution's (PEP 503 names use dashes).
+        {"Pillow": "PIL"}.get(name, name.replace("-", "_"))
         for name in (
             re.split(r"[<>=!~\[ ;]", dep, maxsplit=1)[0]
             for dep in [*project["dependencies"], *extras]

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import CORPUS, EXIT, ROOT, Case, corpus, import_script, run_script
+from pipeline import CORPUS, EXIT, ROOT, Case, corpus, run_script
+from scripts import spec_diff
 
 CASES = corpus()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_corpus_case_gets_its_verdict_exit_status_and_changes(case: Case):
-    done = run_script("spec_diff.py", case.path, "--base", case.base, "--json")
+    done = run_script("spec_diff", case.path, "--base", case.base, "--json")
     assert done.returncode == EXIT[case.verdict], done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["verdict"] == case.verdict
@@ -53,9 +54,7 @@ def test_corpus_covers_each_kind_of_change_the_issue_names():
 
 
 def test_text_output_says_what_changed_where_and_the_verdict():
-    done = run_script(
-        "spec_diff.py", CORPUS / "renamed_property.yaml", "--base", CORPUS / "base.yaml"
-    )
+    done = run_script("spec_diff", CORPUS / "renamed_property.yaml", "--base", CORPUS / "base.yaml")
     assert done.returncode == 2
     assert done.stdout.splitlines() == [
         "Comparing tests/spec_corpus/base.yaml (ours) with "
@@ -73,7 +72,7 @@ def test_text_output_says_what_changed_where_and_the_verdict():
 
 def test_json_points_into_the_documents():
     done = run_script(
-        "spec_diff.py", CORPUS / "removed_property.yaml", "--base", CORPUS / "base.yaml", "--json"
+        "spec_diff", CORPUS / "removed_property.yaml", "--base", CORPUS / "base.yaml", "--json"
     )
     (change,) = json.loads(done.stdout)["changes"]
     assert change["pointer"] == (
@@ -84,14 +83,14 @@ def test_json_points_into_the_documents():
 
 
 def test_default_base_is_openapi_yaml():
-    done = run_script("spec_diff.py", ROOT / "openapi.yaml")
+    done = run_script("spec_diff", ROOT / "openapi.yaml")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("Comparing openapi.yaml (ours)")
     assert "Verdict: none (exit status 0)" in done.stdout
 
 
 def test_a_missing_file_is_bad_input():
-    done = run_script("spec_diff.py", CORPUS / "no-such-spec.yaml")
+    done = run_script("spec_diff", CORPUS / "no-such-spec.yaml")
     assert done.returncode == 3
     assert "no-such-spec.yaml: cannot read it" in done.stderr
     assert done.stdout == ""
@@ -113,7 +112,7 @@ def served_corpus() -> Iterator[str]:
 
 def test_the_published_page_by_url(served_corpus: str):
     done = run_script(
-        "spec_diff.py",
+        "spec_diff",
         f"{served_corpus}/apifox_page_added_property.txt",
         "--base",
         CORPUS / "base.yaml",
@@ -123,13 +122,12 @@ def test_the_published_page_by_url(served_corpus: str):
 
 
 def test_an_unreachable_url_is_bad_input(served_corpus: str):
-    done = run_script("spec_diff.py", f"{served_corpus}/missing.yaml")
+    done = run_script("spec_diff", f"{served_corpus}/missing.yaml")
     assert done.returncode == 3
     assert "cannot fetch it" in done.stderr
 
 
 def test_page_extraction_keeps_the_spec_section_byte_for_byte():
-    spec_diff = import_script("spec_diff")
     page = (CORPUS / "apifox_page_added_property.txt").read_text(encoding="utf-8")
     text = spec_diff.extract_spec_text(page, "page")
     assert text.startswith("openapi: 3.0.1\ninfo:\n")
@@ -140,7 +138,7 @@ def test_page_extraction_keeps_the_spec_section_byte_for_byte():
 def test_client_option_catches_what_the_spec_verdict_cannot():
     """A title is documentation (non-breaking), but the generator renames models after it."""
     case = CORPUS / "title_renames_models.yaml"
-    done = run_script("spec_diff.py", case, "--base", CORPUS / "base.yaml", "--client")
+    done = run_script("spec_diff", case, "--base", CORPUS / "base.yaml", "--client")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Non-breaking changes (1)" in done.stdout
     assert "Client regenerated from the candidate: PROBLEMS" in done.stdout
@@ -160,7 +158,6 @@ def _doc(schema: dict, where: str) -> dict:
 
 
 def _changes(old: dict, new: dict) -> list[tuple[str, str]]:
-    spec_diff = import_script("spec_diff")
     base = spec_diff.Spec("old", "", old)
     candidate = spec_diff.Spec("new", "", new)
     return [(c.severity, c.rule) for c in spec_diff.compare(base, candidate)]
@@ -201,7 +198,6 @@ def test_changes_behind_a_ref_are_reported_where_the_operation_uses_them():
         spec["components"] = {"schemas": {"Body": {"type": "object", "properties": props}}}
         return spec
 
-    spec_diff = import_script("spec_diff")
     old, new = doc({"a": {"type": "string"}, "b": {}}), doc({"a": {"type": "integer"}})
     found = spec_diff.compare(spec_diff.Spec("o", "", old), spec_diff.Spec("n", "", new))
     assert sorted((c.rule, c.location, c.pointer) for c in found) == [
@@ -226,6 +222,6 @@ def test_a_dangling_ref_is_bad_input(tmp_path: Path):
     )
     assert broken != spec
     (tmp_path / "dangling.yaml").write_text(broken, encoding="utf-8")
-    done = run_script("spec_diff.py", tmp_path / "dangling.yaml")
+    done = run_script("spec_diff", tmp_path / "dangling.yaml")
     assert done.returncode == 3
     assert "'#/components/schemas/Nope' points at nothing" in done.stderr

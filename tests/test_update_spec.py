@@ -31,7 +31,7 @@ def repo(tmp_path: Path) -> Path:
 
 def update(repo: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     """The copy's scripts/update_spec.py, so that the copy is what it writes to."""
-    return run_script("update_spec.py", *args, root=repo)
+    return run_script("update_spec", *args, root=repo)
 
 
 def test_a_breaking_update_is_written_checked_and_summarized(repo: Path):

@@ -6,6 +6,7 @@ Run by the tests session, whose environment has no Pillow; the first test proves
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import pytest
 
@@ -43,6 +44,8 @@ def test_resizing_says_which_extra_to_install(tmp_path):
         assert caught.value.name == "Pillow"
 
 
-def test_a_high_detail_estimate_needs_the_pixel_size():
+def test_a_high_detail_estimate_needs_the_pixel_size(monkeypatch):
+    # Without imagesize (the cli extra) as well: nothing can read the pixel size.
+    monkeypatch.setitem(sys.modules, "imagesize", None)
     with pytest.raises(MissingExtraError, match=r"chat-image\[images\]"):
         ImagePart.from_bytes(image_bytes("GIF"), "high").estimate_tokens()

@@ -7,63 +7,186 @@ the retry policy they follow (`RetryPolicy`, also usable on any httpx client as
 `ChatCompletionAccumulator`).
 """
 
-from ._accumulate import ChatCompletionAccumulator
-from ._chunks import (
-    ChatCompletionChunk,
-    ChoiceDelta,
-    ChoiceDeltaToolCall,
-    ChunkChoice,
-    parse_chat_completion_chunk,
-)
-from ._client import AsyncChatImage, ChatImage
-from ._completion import (
-    ChatCompletion,
-    ChatCompletionMessage,
-    ChatCompletionMessageToolCall,
-    Choice,
-    CompletionTokensDetails,
-    Function,
-    PromptTokensDetails,
-    Usage,
-    parse_chat_completion,
-)
-from ._content import (
-    ContentPart,
-    ImageData,
-    ImageDetail,
-    ImagePart,
-    ImageURL,
-    TextPart,
-    UnknownPart,
-    parse_content_part,
-)
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ChatImageError,
-    ConflictError,
-    InternalServerError,
-    InvalidImageError,
-    InvalidInputError,
-    MissingExtraError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
-)
-from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
-from ._messages import AssistantMessage, Message, Role, SystemMessage, UserMessage, parse_message
-from ._options import CompletionParams, StreamOptions
-from ._retry import RetryPolicy
-from ._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
-from ._streaming import AsyncStream, Stream
-from ._transport import RetryTransport
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._accumulate import ChatCompletionAccumulator
+    from ._aiohttp import DefaultAioHttpClient
+    from ._chunks import (
+        ChatCompletionChunk,
+        ChoiceDelta,
+        ChoiceDeltaToolCall,
+        ChunkChoice,
+        parse_chat_completion_chunk,
+    )
+    from ._client import AsyncChatImage, ChatImage
+    from ._completion import (
+        ChatCompletion,
+        ChatCompletionMessage,
+        ChatCompletionMessageToolCall,
+        Choice,
+        CompletionTokensDetails,
+        Function,
+        PromptTokensDetails,
+        Usage,
+        parse_chat_completion,
+    )
+    from ._content import (
+        ContentPart,
+        ImageData,
+        ImageDetail,
+        ImagePart,
+        ImageURL,
+        TextPart,
+        UnknownPart,
+        parse_content_part,
+    )
+    from ._errors import (
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ChatImageError,
+        ConflictError,
+        InternalServerError,
+        InvalidImageError,
+        InvalidInputError,
+        MissingExtraError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        UnprocessableEntityError,
+    )
+    from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
+    from ._messages import (
+        AssistantMessage,
+        Message,
+        Role,
+        SystemMessage,
+        UserMessage,
+        parse_message,
+    )
+    from ._options import CompletionParams, StreamOptions
+    from ._raw import RawResponse
+    from ._retry import RetryEvent, RetryPolicy
+    from ._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+    from ._streaming import AsyncStream, Stream
+    from ._transport import RetryTransport
+
+# `import chat_image` loads nothing else: each name's module is imported when the name is
+# first used (PEP 562), so a program pays only for what it touches. Module -> its names.
+_LAZY: Final[dict[str, tuple[str, ...]]] = {
+    "_accumulate": ("ChatCompletionAccumulator",),
+    "_aiohttp": ("DefaultAioHttpClient",),
+    "_chunks": (
+        "ChatCompletionChunk",
+        "ChoiceDelta",
+        "ChoiceDeltaToolCall",
+        "ChunkChoice",
+        "parse_chat_completion_chunk",
+    ),
+    "_client": (
+        "AsyncChatImage",
+        "ChatImage",
+    ),
+    "_completion": (
+        "ChatCompletion",
+        "ChatCompletionMessage",
+        "ChatCompletionMessageToolCall",
+        "Choice",
+        "CompletionTokensDetails",
+        "Function",
+        "PromptTokensDetails",
+        "Usage",
+        "parse_chat_completion",
+    ),
+    "_content": (
+        "ContentPart",
+        "ImageData",
+        "ImageDetail",
+        "ImagePart",
+        "ImageURL",
+        "TextPart",
+        "UnknownPart",
+        "parse_content_part",
+    ),
+    "_errors": (
+        "APIConnectionError",
+        "APIError",
+        "APIResponseValidationError",
+        "APIStatusError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ChatImageError",
+        "ConflictError",
+        "InternalServerError",
+        "InvalidImageError",
+        "InvalidInputError",
+        "MissingExtraError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "UnprocessableEntityError",
+    ),
+    "_images": (
+        "MAX_IMAGE_BYTES",
+        "estimate_image_tokens",
+    ),
+    "_messages": (
+        "AssistantMessage",
+        "Message",
+        "Role",
+        "SystemMessage",
+        "UserMessage",
+        "parse_message",
+    ),
+    "_options": (
+        "CompletionParams",
+        "StreamOptions",
+    ),
+    "_raw": ("RawResponse",),
+    "_retry": (
+        "RetryEvent",
+        "RetryPolicy",
+    ),
+    "_settings": (
+        "DEFAULT_MAX_RETRIES",
+        "DEFAULT_TIMEOUT",
+    ),
+    "_streaming": (
+        "AsyncStream",
+        "Stream",
+    ),
+    "_transport": ("RetryTransport",),
+}
+_MODULE_OF: Final = {name: module for module, names in _LAZY.items() for name in names}
+
+
+# Not seen by type checkers: for them the names are the imports above, and a misspelt one
+# stays an error instead of an `Any`.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        module = _MODULE_OF.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(f".{module}", __name__), name)
+        globals()[name] = value  # looked up once; later uses are plain attribute reads
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -94,6 +217,7 @@ __all__ = [
     "CompletionTokensDetails",
     "ConflictError",
     "ContentPart",
+    "DefaultAioHttpClient",
     "Function",
     "ImageData",
     "ImageDetail",
@@ -108,6 +232,8 @@ __all__ = [
     "PermissionDeniedError",
     "PromptTokensDetails",
     "RateLimitError",
+    "RawResponse",
+    "RetryEvent",
     "RetryPolicy",
     "RetryTransport",
     "Role",

@@ -14,31 +14,38 @@ sent from here tell that transport not to retry again.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, Self, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, SupportsIndex, Unpack, overload
 
 import httpx
 
-from chat_image_api import AuthenticatedClient
-
-from ._chunks import ChatCompletionChunk
-from ._completion import ChatCompletion
 from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
+from ._extensions import MAX_RETRIES_EXTENSION, RETRIES_TAKEN_EXTENSION, STREAM_EXTENSION
 from ._options import BODY_OPTIONS, CompletionParams, StreamOptions, check_param_names
-from ._retry import RetryPolicy, decide, retry_async, retry_sync
-from ._settings import DEFAULT_LIMITS, DEFAULT_MAX_RETRIES, Settings, check_max_retries, to_timeout
-from ._streaming import AsyncStream, Stream
-from ._transport import (
-    MAX_RETRIES_EXTENSION,
-    RETRIES_TAKEN_EXTENSION,
-    STREAM_EXTENSION,
-    RetryTransport,
+from ._settings import (
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RETRIES,
+    Settings,
+    check_headers,
+    check_max_retries,
+    to_timeout,
 )
 from ._version import __version__
 from ._wire import RequestBody, build_body, build_request, read_completion
+
+# What only some programs need is imported where it is first needed, not here: the retry
+# machinery when a client is made, streaming when a call streams, asyncio when an async
+# client first waits. `import chat_image` stays cheap for CLIs and short scripts.
+if TYPE_CHECKING:
+    from chat_image_api import AuthenticatedClient
+
+    from ._chunks import ChatCompletionChunk
+    from ._completion import ChatCompletion
+    from ._raw import RawResponse
+    from ._retry import OnRetry, RetryPolicy
+    from ._streaming import AsyncStream, Stream
 
 __all__ = ["AsyncChatImage", "ChatImage"]
 
@@ -86,11 +93,20 @@ class _BaseClient:
         max_retries: int,
         default_headers: Mapping[str, str] | None,
         retry_policy: RetryPolicy | None,
+        on_retry: OnRetry | None,
     ) -> None:
+        from chat_image_api import AuthenticatedClient
+
+        from ._retry import RetryPolicy
+        from ._transport import RetryTransport
+
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._retry_policy = retry_policy or RetryPolicy()
+        # Told of each retry before its wait: how a batch runner sees 429s and their headers.
+        self._on_retry = on_retry
+        default_headers = check_headers("default_headers", default_headers)
         self._headers = {
             "User-Agent": _USER_AGENT,
             **(default_headers or {}),
@@ -142,6 +158,13 @@ class _BaseClient:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        # A copy would share (or, unpickled, lack) the connection pool and its sockets.
+        raise TypeError(
+            f"{type(self).__name__} cannot be pickled or copied: it owns a connection pool; "
+            "make a new client where it is needed (in each process, say)"
+        )
+
     def _request(
         self,
         http: httpx.Client | httpx.AsyncClient,
@@ -152,7 +175,7 @@ class _BaseClient:
         # Re-sending the client's own headers costs about 6 us a call in httpx's header merge.
         headers = self._headers if not self._owns_http_client else {}
         if extra_headers:
-            headers = {**headers, **extra_headers}
+            headers = {**headers, **check_headers("extra_headers", extra_headers)}
         request = build_request(
             http,
             base_url=self._settings.base_url,
@@ -208,6 +231,7 @@ class ChatImage(_BaseClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         _check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -217,6 +241,7 @@ class ChatImage(_BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
+            on_retry=on_retry,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -236,24 +261,19 @@ class ChatImage(_BaseClient):
 
         `response.extensions["chat_image.retries_taken"]` says how many retries it took.
         """
+        from ._retry import retry_sync
+
         http = self._http()
         _check_open(http)
-        attempts = 0
-
-        def attempt() -> httpx.Response:
-            nonlocal attempts
-            attempts += 1
-            return http.send(request, stream=stream)
-
         try:
             response = retry_sync(
-                attempt,
+                lambda: http.send(request, stream=stream),
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
+                on_retry=self._on_retry,
             )
-            response.extensions[RETRIES_TAKEN_EXTENSION] = attempts - 1
             if not response.is_success:
                 response.read()
                 raise status_error(response)
@@ -262,8 +282,13 @@ class ChatImage(_BaseClient):
         return response
 
     def _stream(self, request: httpx.Request, max_retries: int) -> Stream[ChatCompletionChunk]:
+        from ._retry import decide
+        from ._streaming import Stream
+
         def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
-            wait = decide(self._retry_policy, request, retries_done, max_retries, failure)
+            wait = decide(
+                self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
+            )
             if wait is None:
                 return None
             self._sleep(wait)
@@ -313,6 +338,7 @@ class AsyncChatImage(_BaseClient):
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         _check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -322,9 +348,18 @@ class AsyncChatImage(_BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
+            on_retry=on_retry,
         )
+        from ._aiohttp import DefaultAioHttpClient
+        from ._retry import asyncio_sleep
+
         # How the wait between attempts is spent; tests record the waits here instead.
-        self._sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+        self._sleep: Callable[[float], Awaitable[object]] = asyncio_sleep
+        # A DefaultAioHttpClient is made for this client (`http_client=DefaultAioHttpClient()`,
+        # as with the `openai` package), so it closes with it; a caller's own client stays open.
+        self._closes_http_client = http_client is None or isinstance(
+            http_client, DefaultAioHttpClient
+        )
         if http_client is not None:
             self._api.set_async_httpx_client(http_client)
             self._owns_http_client = False
@@ -337,24 +372,19 @@ class AsyncChatImage(_BaseClient):
         self, request: httpx.Request, max_retries: int, *, stream: bool
     ) -> httpx.Response:
         """`ChatImage._send`, awaited."""
+        from ._retry import retry_async
+
         http = self._http()
         _check_open(http)
-        attempts = 0
-
-        def attempt() -> Awaitable[httpx.Response]:
-            nonlocal attempts
-            attempts += 1
-            return http.send(request, stream=stream)
-
         try:
             response = await retry_async(
-                attempt,
+                lambda: http.send(request, stream=stream),
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
+                on_retry=self._on_retry,
             )
-            response.extensions[RETRIES_TAKEN_EXTENSION] = attempts - 1
             if not response.is_success:
                 await response.aread()
                 raise status_error(response)
@@ -365,8 +395,13 @@ class AsyncChatImage(_BaseClient):
     async def _stream(
         self, request: httpx.Request, max_retries: int
     ) -> AsyncStream[ChatCompletionChunk]:
+        from ._retry import decide
+        from ._streaming import AsyncStream
+
         async def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
-            wait = decide(self._retry_policy, request, retries_done, max_retries, failure)
+            wait = decide(
+                self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
+            )
             if wait is None:
                 return None
             await self._sleep(wait)
@@ -378,8 +413,9 @@ class AsyncChatImage(_BaseClient):
         return AsyncStream(response, resend=resend)
 
     async def close(self) -> None:
-        """Close the connection pool, unless the caller passed their own httpx client."""
-        if self._owns_http_client:
+        """Close the connection pool, unless the caller passed their own httpx client (a
+        `DefaultAioHttpClient` is closed)."""
+        if self._closes_http_client:
             await self._http().aclose()
 
     async def __aenter__(self) -> Self:
@@ -435,6 +471,27 @@ class _Completions:
             return client._stream(request, retries)
         return read_completion(client._send(request, retries, stream=False))
 
+    @property
+    def with_raw_response(self) -> _RawCompletions:
+        """`create()` returning the HTTP answer (headers, request id, retries taken), as in
+        the `openai` package; `.parse()` on it gives the `ChatCompletion`."""
+        return _RawCompletions(self._client)
+
+
+class _RawCompletions:
+    """`client.chat.completions.with_raw_response`."""
+
+    def __init__(self, client: ChatImage) -> None:
+        self._client = client
+
+    def create(self, **params: Unpack[CompletionParams]) -> RawResponse:
+        """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
+        client = self._client
+        from ._raw import RawResponse
+
+        request, retries = client._prepare(client._http(), False, None, params)
+        return RawResponse(client._send(request, retries, stream=False))
+
 
 class _AsyncCompletions:
     """`client.chat.completions`, awaitable."""
@@ -475,6 +532,27 @@ class _AsyncCompletions:
         if stream:
             return await client._stream(request, retries)
         return read_completion(await client._send(request, retries, stream=False))
+
+    @property
+    def with_raw_response(self) -> _AsyncRawCompletions:
+        """`create()` returning the HTTP answer (see `ChatImage`); `.parse()` gives the
+        `ChatCompletion`."""
+        return _AsyncRawCompletions(self._client)
+
+
+class _AsyncRawCompletions:
+    """`client.chat.completions.with_raw_response`, awaitable."""
+
+    def __init__(self, client: AsyncChatImage) -> None:
+        self._client = client
+
+    async def create(self, **params: Unpack[CompletionParams]) -> RawResponse:
+        """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
+        client = self._client
+        from ._raw import RawResponse
+
+        request, retries = client._prepare(client._http(), False, None, params)
+        return RawResponse(await client._send(request, retries, stream=False))
 
 
 class _Chat:

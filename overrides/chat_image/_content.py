@@ -8,6 +8,7 @@ unchanged, rather than being forced into a class that would drop its fields.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -20,12 +21,13 @@ from chat_image_api import models as api
 from chat_image_api.types import UNSET
 
 from ._errors import InvalidInputError
+from ._image_file import ImageFile
 from ._images import (
     LOW_DETAIL_TOKENS,
     check_image_bytes,
+    check_size,
     estimate_image_tokens,
     image_size,
-    read_image_file,
     resize_for_detail,
     sniff_media_type,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "ImageURL",
     "TextPart",
     "UnknownPart",
+    "check_json",
     "parse_content_part",
 ]
 
@@ -97,11 +100,29 @@ def _validate_text(_: object, __: attrs.Attribute[str], value: object) -> None:
     _check_str("text", value)
 
 
+def check_json(field: str, value: object) -> None:
+    """InvalidInputError naming `field` unless `value` can be sent as strict JSON."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidInputError(field, f"cannot be sent as JSON ({exc})") from None
+
+
+def _check_json_fields(fields: Mapping[Any, Any]) -> None:
+    # Extra fields sit beside the named ones in the JSON: each is named by its key.
+    for key, value in fields.items():
+        if not isinstance(key, str):
+            raise InvalidInputError("extra", f"field names must be strings, got {key!r}")
+        check_json(key, value)
+
+
 def _validate_extra(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
     # `type(...) is dict` first: it is what nearly every call passes, and much cheaper to
     # check than the Mapping ABC (this runs for every part of every request).
     if type(value) is not dict and not isinstance(value, Mapping):
         raise InvalidInputError("extra", f"expected a mapping, got {type(value).__name__}")
+    if value:
+        _check_json_fields(value)
 
 
 def _image_url_model(
@@ -143,7 +164,15 @@ def _to_bytes(value: bytes | bytearray | memoryview) -> bytes:
     return value
 
 
-def _validate_data(instance: ImageData, _: attrs.Attribute[bytes], value: object) -> None:
+def _to_content(value: bytes | bytearray | memoryview | ImageFile) -> bytes | ImageFile:
+    return value if isinstance(value, ImageFile) else _to_bytes(value)
+
+
+def _validate_data(
+    instance: ImageData, _: attrs.Attribute[bytes | ImageFile], value: object
+) -> None:
+    if isinstance(value, ImageFile):
+        return  # checked when it was made, and again each time it is read
     if not isinstance(value, bytes):
         raise InvalidInputError("data", f"expected bytes, got {type(value).__name__}")
     check_image_bytes(value, field="data", source=instance.source)
@@ -151,15 +180,19 @@ def _validate_data(instance: ImageData, _: attrs.Attribute[bytes], value: object
 
 @attrs.frozen(repr=False)
 class ImageData:
-    """An image sent inline as a `data:` URL: its bytes, with the type sniffed from them.
+    """An image sent inline as a `data:` URL, from bytes or from a file.
 
     The base64 data URL exists only when asked for (`url`, `to_dict()`). Sending does not
-    build it: the client base64-encodes the bytes in chunks while the request body streams
-    out, so a large image is held in memory once, as these bytes.
-    Build one with `from_path` or `from_bytes`; PNG, JPEG, GIF and WebP up to 20 MB.
+    build it: the client base64-encodes the image a slice at a time while the request body
+    streams out. Bytes (`from_bytes`) are held as given; a file (`from_path`) is checked
+    when the part is made and read while each attempt is sent, so only a slice of it is in
+    memory at a time. PNG, JPEG, GIF and WebP up to 20 MB.
     """
 
-    data: bytes = attrs.field(converter=_to_bytes, validator=_validate_data)
+    # Bytes, or the checked file they are read from; `data` gives the bytes either way.
+    _content: bytes | ImageFile = attrs.field(
+        alias="data", converter=_to_content, validator=_validate_data
+    )
     detail: ImageDetail | None = attrs.field(default=None, validator=_validate_detail)
     extra: Mapping[str, Any] = attrs.field(
         factory=_empty_extra, kw_only=True, validator=_validate_extra
@@ -176,7 +209,15 @@ class ImageData:
         resize: bool = False,
     ) -> ImageData:
         """The image in `data`; with `resize=True` (needs Pillow), scaled down for `detail`."""
-        return cls._build(_to_bytes(data), detail, resize=resize, field="data", source=None)
+        _check_detail(detail)
+        data = _to_bytes(data)
+        if not resize:
+            return cls(data, detail)
+        if not isinstance(data, bytes):
+            raise InvalidInputError("data", f"expected bytes, got {type(data).__name__}")
+        media_type = check_image_bytes(data, field="data", check_limit=False)
+        resized, _ = resize_for_detail(data, media_type, detail, field="data")
+        return cls(resized, detail)
 
     @classmethod
     def from_path(
@@ -186,34 +227,40 @@ class ImageData:
         *,
         resize: bool = False,
     ) -> ImageData:
-        """The image in the file at `path`, read now; the type comes from its first bytes."""
-        _check_detail(detail)
-        # A file to be resized is checked against the limit after resizing, not before.
-        data = read_image_file(path, check_limit=not resize)
-        return cls._build(data, detail, resize=resize, field="path", source=os.fspath(path))
+        """The image in the file at `path`, checked now and read while it is sent.
 
-    @classmethod
-    def _build(
-        cls,
-        data: bytes,
-        detail: ImageDetail | None,
-        *,
-        resize: bool,
-        field: str,
-        source: str | None,
-    ) -> ImageData:
+        The type comes from the file's first bytes. With `resize=True` (needs Pillow) the
+        file is read now and the resized image kept; one already small enough is sent from
+        the file, as without `resize`.
+        """
         _check_detail(detail)
-        if resize:
-            if not isinstance(data, bytes):
-                raise InvalidInputError(field, f"expected bytes, got {type(data).__name__}")
-            media_type = check_image_bytes(data, field=field, source=source, check_limit=False)
-            data, _ = resize_for_detail(data, media_type, detail, field=field, source=source)
-        return cls(data, detail, source=source)
+        if not resize:
+            file = ImageFile.check(path)
+            return cls(file, detail, source=file.path)
+        # A file to be resized is checked against the limit after resizing, not before.
+        file = ImageFile.check(path, check_limit=False)
+        data = file.read()
+        resized, _ = resize_for_detail(
+            data, file.media_type, detail, field="path", source=file.path
+        )
+        if resized is data:
+            check_size(file.size, field="path", source=file.path)
+            return cls(file, detail, source=file.path)
+        return cls(resized, detail, source=file.path)
+
+    @property
+    def data(self) -> bytes:
+        """The image's bytes. From a file: read now, and checked to be what was checked."""
+        content = self._content
+        return content if isinstance(content, bytes) else content.read()
 
     @property
     def media_type(self) -> str:
         """`image/png`, `image/jpeg`, `image/gif` or `image/webp`, from the first bytes."""
-        return sniff_media_type(self.data) or "application/octet-stream"
+        content = self._content
+        if isinstance(content, ImageFile):
+            return content.media_type
+        return sniff_media_type(content) or "application/octet-stream"
 
     @property
     def url(self) -> str:
@@ -227,11 +274,11 @@ class ImageData:
 
     @property
     def dimensions(self) -> tuple[int, int]:
-        """Width and height in pixels (needs Pillow: `pip install 'chat-image[images]'`)."""
+        """Width and height in pixels, from the header (needs the `cli` or `images` extra)."""
         return image_size(self.data, source=self.source)
 
     def estimate_tokens(self) -> int:
-        """Input tokens a GPT-4o-class model counts for this image at its `detail` (Pillow).
+        """Input tokens a GPT-4o-class model counts for this image at its `detail`.
 
         OpenAI's published arithmetic; "auto" and None count as "high", an upper bound.
         Other models count differently.
@@ -242,11 +289,10 @@ class ImageData:
         return estimate_image_tokens(width, height, self.detail)
 
     def __repr__(self) -> str:
+        content = self._content
+        size = content.size if isinstance(content, ImageFile) else len(content)
         where = f" from {self.source!r}" if self.source else ""
-        return (
-            f"ImageData(<{self.media_type}, {len(self.data):,} bytes{where}>, "
-            f"detail={self.detail!r})"
-        )
+        return f"ImageData(<{self.media_type}, {size:,} bytes{where}>, detail={self.detail!r})"
 
     def to_api(self) -> api.ImageUrl:
         """The generated model with the full data URL (the send path avoids building it)."""
@@ -306,12 +352,14 @@ class ImagePart:
         *,
         resize: bool = False,
     ) -> ImagePart:
-        """An image part for a PNG, JPEG, GIF or WebP file, read now and sent inline.
+        """An image part for a PNG, JPEG, GIF or WebP file, sent inline.
 
-        The type is sniffed from the file's first bytes, not its name. With `resize=True`
-        (needs the `images` extra) the image is first scaled down to what the model uses
-        for `detail` anyway. Raises `InvalidImageError` for a missing or unreadable file,
-        another format, or more than 20 MB.
+        The file is checked now and read in slices while the request is sent (again for a
+        retry); if it changed in between, the call raises `InvalidImageError`. The type is
+        sniffed from the file's first bytes, not its name. With `resize=True` (needs the
+        `images` extra) the image is first scaled down to what the model uses for `detail`
+        anyway. Raises `InvalidImageError` for a missing or unreadable file, anything but a
+        regular file, another format, or more than 20 MB.
         """
         return cls(ImageData.from_path(path, detail, resize=resize))
 
@@ -361,6 +409,7 @@ def _validate_unknown(_: object, __: attrs.Attribute[Mapping[str, Any]], value: 
         raise InvalidInputError(
             "type", f"{part_type!r} parts are {_KNOWN_TYPES[part_type].__name__}, not UnknownPart"
         )
+    _check_json_fields(value)
 
 
 @attrs.frozen

@@ -1,8 +1,16 @@
-"""The exception tree: one base class, the `openai` package's names for the same jobs."""
+"""The exception tree: one base class, the `openai` package's names for the same jobs.
+
+Every error survives `pickle` (a worker process raising one must not break its pool) with its
+message and the fields users read; an `APIError` crosses without the request's headers or
+body, so the API key stays behind. Server text an error shows (its message, `.body`,
+`.request_id`) has the request's key masked, however a JSON body escapes it.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from typing import Any
 
 import httpx
@@ -25,6 +33,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "mask",
     "status_error",
     "stream_error",
     "transport_error",
@@ -49,6 +58,9 @@ class InvalidInputError(ChatImageError, ValueError):
         self.problem = problem
         super().__init__(f"{field}: {problem}" if field else problem)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.field, self.problem), self.__dict__)
+
     def under(self, prefix: str) -> InvalidInputError:
         """The same problem, located inside `prefix` (e.g. `messages[2]`)."""
         if not self.field:
@@ -70,10 +82,14 @@ class MissingExtraError(ChatImageError, ImportError):
     def __init__(self, feature: str, extra: str, module: str) -> None:
         self.feature = feature
         self.extra = extra
+        self.module = module
         super().__init__(
             f"{feature} needs {module}, which is not installed: pip install 'chat-image[{extra}]'",
             name=module,
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.feature, self.extra, self.module))
 
 
 class APIError(ChatImageError):
@@ -93,6 +109,44 @@ class APIError(ChatImageError):
         self.message = message
         self.request = request
         self.body = body
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields, not its __init__: the request and response go as bare
+        # copies (method, URL, status, masked response headers), never the request's headers.
+        secret = _secret_of(self.request)
+        state = {
+            name: _bare(value, secret)
+            for name, value in self.__dict__.items()
+            if not name.startswith("__")
+        }
+        return (_rebuild, (type(self), self.message, state))
+
+
+def _rebuild(cls: type[APIError], message: str, state: dict[str, Any]) -> APIError:
+    """An unpickled APIError: its message, and the fields it was pickled with."""
+    error = cls.__new__(cls)
+    ChatImageError.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+# Headers a bare response must not keep: its body is not carried, so nothing to decode.
+_BODY_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+def _bare(value: object, secret: str | None) -> object:
+    """A request or response reduced to what is safe to send to another process."""
+    if isinstance(value, httpx.Request):
+        return httpx.Request(value.method, value.url)
+    if isinstance(value, httpx.Response):
+        headers = [
+            (name, mask(header, secret))
+            for name, header in value.headers.multi_items()
+            if name.lower() not in _BODY_HEADERS
+        ]
+        request = httpx.Request(value.request.method, value.request.url)
+        return httpx.Response(value.status_code, headers=headers, request=request)
+    return value
 
 
 class APIConnectionError(APIError):
@@ -119,16 +173,25 @@ _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
 
 def transport_error(request: httpx.Request, exc: httpx.HTTPError) -> APIConnectionError:
     """The error for an httpx failure that left no response to read."""
+    where = _host_and_port(request.url)
     if isinstance(exc, httpx.TimeoutException):
         phase = _TIMEOUT_PHASES.get(type(exc))
         detail = f" ({phase} timeout)" if phase else ""
-        return APITimeoutError(request=request, message=f"Request timed out{detail}.")
-    detail = str(exc) or type(exc).__name__
-    secret = _secret_of(request)
-    if secret:
-        # Some failures (an illegal header value, say) quote the request's headers.
-        detail = detail.replace(secret, _REDACTED)
-    return APIConnectionError(request=request, message=f"Connection error: {detail}")
+        return APITimeoutError(request=request, message=f"Request to {where} timed out{detail}.")
+    # Some failures (an illegal header value, say) quote the request's headers.
+    detail = mask(str(exc) or type(exc).__name__, _secret_of(request))
+    if isinstance(exc, httpx.ConnectError):
+        message = f"Connection error: could not reach {where}: {detail}"
+    else:
+        message = f"Connection error with {where}: {detail}"
+    return APIConnectionError(request=request, message=message)
+
+
+def _host_and_port(url: httpx.URL) -> str:
+    """`host:port`, the port given or the scheme's; an IPv6 host in brackets."""
+    port = url.port or {"https": 443, "http": 80}.get(url.scheme)
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{host}:{port}" if port else host
 
 
 def _one_line(text: str) -> str:
@@ -148,15 +211,58 @@ def _secret_of(request: httpx.Request) -> str | None:
     return token if scheme.lower() == "bearer" and len(token) >= _MIN_SECRET_CHARS else None
 
 
+# JSON's two-character escapes for what an API key may contain (it is printable ASCII).
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/"}
+
+
+def _json_escape(char: str) -> str:
+    """A pattern for `char` written as JSON's `\\uXXXX`, in either case of hex digit."""
+    digits = "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{ord(char):04x}")
+    return r"\\u" + digits
+
+
+@functools.lru_cache(maxsize=16)
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    """The key as text may carry it: each character as itself or as any JSON escape of it."""
+    forms = []
+    for char in secret:
+        options = [re.escape(char), _json_escape(char)]
+        if char in _SHORT_ESCAPES:
+            options.append(re.escape(_SHORT_ESCAPES[char]))
+        forms.append(f"(?:{'|'.join(options)})")
+    return re.compile("".join(forms))
+
+
+def mask(text: str, secret: str | None) -> str:
+    """`text` with every appearance of `secret`, escaped or not, replaced by a marker."""
+    return _secret_pattern(secret).sub(_REDACTED, text) if secret else text
+
+
 def _redacted(text: str, request: httpx.Request) -> str:
     """`text` with the request's key masked, should the server echo it."""
-    secret = _secret_of(request)
-    return text.replace(secret, _REDACTED) if secret else text
+    return mask(text, _secret_of(request))
 
 
 def _body_text(response: httpx.Response) -> str:
     """The body as text, with the request's key masked should the server echo it."""
-    return _redacted(response.content.decode("utf-8", errors="replace"), response.request)
+    return mask(_decoded(response.content), _secret_of(response.request))
+
+
+def _decoded(content: bytes) -> str:
+    """UTF-8 text, or the UTF-16 or UTF-32 JSON that json.loads would also read.
+
+    Read as UTF-8, a key in UTF-16 would slip past the mask as characters between NULs.
+    """
+    encoding = json.detect_encoding(content)
+    if not encoding.startswith("utf-8"):
+        try:
+            text = content.decode(encoding)
+            json.loads(text)
+        except (ValueError, RecursionError):
+            pass  # not JSON after all (UnicodeDecodeError is a ValueError): as UTF-8 below
+        else:
+            return text
+    return content.decode("utf-8", errors="replace")
 
 
 def _decode_body(text: str) -> object:
@@ -170,7 +276,7 @@ def _decode_body(text: str) -> object:
 def _request_id(response: httpx.Response) -> str | None:
     headers = response.headers
     value: str | None = headers.get("x-request-id") or headers.get("request-id")
-    return value
+    return None if value is None else mask(value, _secret_of(response.request))
 
 
 class APIResponseValidationError(APIError):
@@ -183,7 +289,7 @@ class APIResponseValidationError(APIError):
         self.problem = problem
         self.request_id: str | None = _request_id(response)
         body = _body_text(response) if body is None else _redacted(body, response.request)
-        content_type = response.headers.get("content-type")
+        content_type = _redacted(response.headers.get("content-type", ""), response.request)
         where = f"status {response.status_code}"
         if content_type and "json" not in content_type.lower():
             where += f", content-type {content_type}"
@@ -223,7 +329,22 @@ class APIStatusError(APIError):
         if self.request_id:
             extras.append(f"request_id={self.request_id}")
         suffix = f" ({', '.join(extras)})" if extras else ""
-        return f"Error code: {self.status_code} - {_snippet(detail)}{suffix}"
+        return f"Error code: {self.status_code} - {_snippet(detail)}{suffix}{self._redirect()}"
+
+    def _redirect(self) -> str:
+        """Where a 3xx answer pointed: redirects are not followed, so the caller must act."""
+        location = self.response.headers.get("location")
+        if not 300 <= self.status_code < 400 or not location:
+            return ""
+        secret = _secret_of(self.response.request)
+        try:
+            target = str(self.response.request.url.join(location))
+        except (httpx.InvalidURL, UnicodeError):
+            target = location
+        return (
+            f" - redirected to {_snippet(mask(target, secret))}; "
+            "redirects are not followed: check base_url"
+        )
 
 
 def _error_fields(body: object) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Image bytes: what format they are, whether the gateway takes them, and what a model sees.
 
 Sniffing, the size limit and the token arithmetic need nothing beyond the standard library.
-Reading an image's pixel size and resizing it need Pillow, the `images` extra, which is
-imported only when one of those is asked for, so `import chat_image` never pays for it.
+An image's pixel size is read from its header by `imagesize` (the `cli` extra) when it is
+installed, else by Pillow; resizing needs Pillow (the `images` extra). Each is imported only
+when asked for, so `import chat_image` never pays for them.
 
 The resize and token figures are OpenAI's for GPT-4o-class models
 (https://platform.openai.com/docs/guides/images-vision, "Calculating costs"):
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
+import re
 from typing import TYPE_CHECKING, Final
 
 from ._errors import InvalidImageError, InvalidInputError, MissingExtraError
@@ -25,14 +26,16 @@ if TYPE_CHECKING:
     from PIL import Image
 
 __all__ = [
+    "HEAD_BYTES",
     "LOW_DETAIL_TOKENS",
     "MAX_IMAGE_BYTES",
     "check_image_bytes",
     "check_size",
     "estimate_image_tokens",
     "fit_for_detail",
+    "header_size",
     "image_size",
-    "read_image_file",
+    "not_an_image",
     "resize_for_detail",
     "sniff_media_type",
 ]
@@ -41,7 +44,7 @@ __all__ = [
 # to its base64 form. Checked before anything is encoded.
 MAX_IMAGE_BYTES: Final = 20 * 1024 * 1024
 # Enough of a file to tell the four formats apart (WebP needs 14 bytes).
-_HEAD_BYTES: Final = 16
+HEAD_BYTES: Final = 16
 _FORMAT_NAMES: Final = "PNG, JPEG, GIF or WebP"
 
 # OpenAI's figures for GPT-4o-class models (see the module docstring).
@@ -62,6 +65,8 @@ _SAVE_AS: Final[dict[str, tuple[str, str]]] = {
     "image/webp": ("WEBP", "image/webp"),
 }
 _LOSSY_QUALITY: Final = 90
+# `<_io.BytesIO object at 0x7f...>`, as Pillow's messages quote their input.
+_OBJECT_ADDRESS: Final = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
 
 
 def sniff_media_type(head: bytes) -> str | None:
@@ -85,13 +90,18 @@ def _named(source: str | None) -> str:
     return f"{source!r} " if source else ""
 
 
+def _subject(source: str | None) -> str:
+    """The file by name, or "the image" for bytes: what a message is about."""
+    return repr(source) if source else "the image"
+
+
 def check_image_bytes(
     data: bytes, *, field: str, source: str | None = None, check_limit: bool = True
 ) -> str:
     """The media type of `data`, if the gateway would take it; InvalidImageError if not."""
-    media_type = sniff_media_type(data[:_HEAD_BYTES])
+    media_type = sniff_media_type(data[:HEAD_BYTES])
     if media_type is None:
-        raise InvalidImageError(field, _not_an_image(source, data[:_HEAD_BYTES]))
+        raise InvalidImageError(field, not_an_image(source, data[:HEAD_BYTES]))
     if check_limit:
         check_size(len(data), field=field, source=source)
     return media_type
@@ -106,36 +116,11 @@ def check_size(size: int, *, field: str, source: str | None = None) -> None:
         )
 
 
-def _not_an_image(source: str | None, head: bytes) -> str:
+def not_an_image(source: str | None, head: bytes) -> str:
     what = "an empty file" if source else "empty"
     if head:
         what = f"starts with {head[:8]!r}"
     return f"{_named(source)}is not a {_FORMAT_NAMES} image ({what})"
-
-
-def read_image_file(path: str | os.PathLike[str], *, check_limit: bool) -> bytes:
-    """The file's bytes, after checking its first bytes and (if asked) the size limit.
-
-    A file that is too big or not an image is refused before it is read in full.
-    """
-    source = os.fspath(path)
-    try:
-        # Unbuffered: a buffered reader would join its buffer to the rest, copying the file.
-        with open(source, "rb", buffering=0) as file:
-            if check_limit:
-                check_size(os.fstat(file.fileno()).st_size, field="path", source=source)
-            head = file.read(_HEAD_BYTES)
-            if sniff_media_type(head) is None:
-                raise InvalidImageError("path", _not_an_image(source, head))
-            file.seek(0)
-            return file.read()
-    except FileNotFoundError:
-        raise InvalidImageError("path", f"{source!r}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidImageError("path", f"{source!r} is a directory, not an image file") from None
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InvalidImageError("path", f"{source!r} cannot be read: {reason}") from exc
 
 
 def fit_for_detail(width: int, height: int, detail: str | None) -> tuple[int, int]:
@@ -185,12 +170,34 @@ def _open(data: bytes, *, field: str, source: str | None) -> Image.Image:
 
     try:
         return Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise InvalidImageError(field, f"{_named(source)}cannot be decoded: {exc}") from None
+    except UnidentifiedImageError:
+        # Pillow's own message names its buffer object by address, which helps nobody.
+        raise InvalidImageError(
+            field, f"{_subject(source)} cannot be decoded: Pillow does not recognise its content"
+        ) from None
+    except Image.DecompressionBombError as exc:
+        raise InvalidImageError(field, f"{_subject(source)} cannot be decoded: {exc}") from None
+
+
+def header_size(head: io.BufferedIOBase) -> tuple[int, int] | None:
+    """Width and height read from an image's header by `imagesize` (the `cli` extra), or None
+    when it is not installed or cannot tell. Reads only the first bytes of `head`."""
+    try:
+        import imagesize
+    except ImportError:
+        return None
+    # A file object only: imagesize would fetch an http(s) string, and open bytes as a path.
+    width, height = imagesize.get(head)
+    if not (isinstance(width, int) and isinstance(height, int)) or width <= 0 or height <= 0:
+        return None
+    return width, height
 
 
 def image_size(data: bytes, *, field: str = "data", source: str | None = None) -> tuple[int, int]:
-    """Width and height in pixels, from the image's header (needs Pillow)."""
+    """Width and height in pixels, from the image's header (imagesize, else Pillow)."""
+    size = header_size(io.BytesIO(data))
+    if size is not None:
+        return size
     _require_pillow("Reading an image's size")
     with _open(data, field=field, source=source) as image:
         width, height = image.size
@@ -239,6 +246,9 @@ def resize_for_detail(
             out = io.BytesIO()
             upright.save(out, format=save_format, **options)
         except (OSError, ValueError) as exc:
-            raise InvalidImageError(field, f"{_named(source)}cannot be resized: {exc}") from None
+            reason = _OBJECT_ADDRESS.sub("the image", str(exc))
+            raise InvalidImageError(
+                field, f"{_subject(source)} cannot be resized: {reason}"
+            ) from None
     resized = out.getvalue()
     return resized, new_media_type

@@ -7,11 +7,14 @@ a 20 MB image that puts the bytes (1x), the data URL (1.33x), json.dumps's copy 
 structure still comes from the generated model's `to_dict()`, but each inline image's
 base64 payload is a short, random placeholder in it. The encoded JSON is split at the
 placeholders, and the image bytes are base64-encoded a chunk at a time as the body is sent
-through the generated client's own httpx client. Peak: the image once, plus a chunk.
+through the generated client's own httpx client. Peak: the image once, plus a chunk; for an
+image from a file, a slice of it, read from the file as it is sent (`_image_file`).
 
 The body knows its length (base64 of n bytes is 4 * ceil(n / 3) characters), so it goes out
 with a Content-Length rather than chunked, and it can be iterated again if a request is
-retried.
+retried: each iteration reads image files again, checking they are what they were. A file
+found changed stops the body short of its Content-Length: the server never receives a
+complete body that is wrong, and the caller gets the `InvalidImageError`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any, Final
 import attrs
 
 from ._content import ImageData, ImagePart, ImageURL
+from ._image_file import ImageFile
 from ._messages import Message
 
 __all__ = ["InlineBody", "InlineImages"]
@@ -32,6 +36,11 @@ __all__ = ["InlineBody", "InlineImages"]
 # Base64 works in 3-byte groups: slices of a multiple of 3 bytes encode to strings that
 # concatenate to the encoding of the whole. 192 KiB of image per 256 KiB chunk of body.
 _RAW_SLICE: Final = 3 * 64 * 1024
+# Files are read in smaller slices: a slice, its base64 and what the socket has not taken yet
+# are all an attempt holds, and many attempts may be in flight at once. 64 KiB of body each.
+_FILE_SLICE: Final = 3 * 16 * 1024
+# Small JSON pieces are merged into the chunks next to them up to this size.
+_CHUNK: Final = 64 * 1024
 # Bodies up to this size are sent as one bytes object: fewer writes, no streaming wrapper.
 _STREAM_ABOVE: Final = 4 * 64 * 1024
 _INDEX_DIGITS: Final = 8
@@ -39,6 +48,10 @@ _INDEX_DIGITS: Final = 8
 
 def _b64_length(size: int) -> int:
     return 4 * -(-size // 3)
+
+
+def _size(image: bytes | ImageFile) -> int:
+    return image.size if isinstance(image, ImageFile) else len(image)
 
 
 class InlineImages:
@@ -87,28 +100,41 @@ class InlineImages:
             if int(piece[:_INDEX_DIGITS], 16) != index:
                 raise RuntimeError(f"image placeholder {index} is out of place")
             joints.append(piece[_INDEX_DIGITS:])
-        body = InlineBody(tuple(joints), tuple(image.data for image in self.images))
-        if body.length <= _STREAM_ABOVE:
+        # Private access within the package: the bytes, or the checked file to read them from.
+        images = tuple(image._content for image in self.images)
+        files = [image for image in images if isinstance(image, ImageFile)]
+        for file in files:
+            # Before anything is sent: a file changed since its part was made is refused here.
+            file.verify()
+        body = InlineBody(tuple(joints), images)
+        if body.length <= _STREAM_ABOVE and not files:
             return b"".join(body)
+        # Streamed, even when small, so that each attempt reads and checks its files again.
         return body
 
 
 class InlineBody:
     """JSON text with images between its pieces: `joints[0] image[0] joints[1] ...`.
 
-    Iterable any number of times, in chunks of about 256 KiB; `aiter()` for httpx's
+    Iterable any number of times, in chunks of 64 to 256 KiB; `aiter()` for httpx's
     AsyncClient, which takes only async iterables.
     """
 
-    def __init__(self, joints: tuple[bytes, ...], images: tuple[bytes, ...]) -> None:
+    def __init__(self, joints: tuple[bytes, ...], images: tuple[bytes | ImageFile, ...]) -> None:
         self._joints = joints
         self._images = images
-        self.length = sum(map(len, joints)) + sum(_b64_length(len(data)) for data in images)
+        self.length = sum(map(len, joints)) + sum(_b64_length(_size(image)) for image in images)
 
     def _segments(self) -> Iterator[bytes]:
-        for joint, data in zip(self._joints, self._images, strict=False):
+        for joint, image in zip(self._joints, self._images, strict=False):
             yield joint
-            view = memoryview(data)
+            if isinstance(image, ImageFile):
+                # Each slice is read when the previous one has been sent; the last only
+                # after the file is checked again (see `ImageFile.slices`).
+                for piece in image.slices(_FILE_SLICE):
+                    yield base64.b64encode(piece)
+                continue
+            view = memoryview(image)
             for start in range(0, len(view), _RAW_SLICE):
                 yield base64.b64encode(view[start : start + _RAW_SLICE])
         yield self._joints[-1]
@@ -120,7 +146,7 @@ class InlineBody:
         for segment in self._segments():
             pending.append(segment)
             size += len(segment)
-            if size >= _RAW_SLICE:
+            if size >= _CHUNK:
                 yield pending[0] if len(pending) == 1 else b"".join(pending)
                 pending, size = [], 0
         if pending:

@@ -2,11 +2,12 @@
 
 # No `from __future__ import annotations`: TypedDict reads `Required[...]` at run time.
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, Required, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Required, TypedDict
 
 import httpx
 
-from ._wire import MessageParam
+if TYPE_CHECKING:
+    from ._wire import MessageParam
 
 __all__ = ["CompletionParams", "StreamOptions", "check_param_names"]
 
@@ -26,7 +27,7 @@ class CompletionParams(TypedDict, total=False):
     """
 
     model: Required[str]
-    messages: Required[Iterable[MessageParam]]
+    messages: Required[Iterable["MessageParam"]]
     max_tokens: Required[int]
     temperature: float | None
     top_p: float | None

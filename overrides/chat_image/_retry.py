@@ -28,10 +28,16 @@ from typing import Final, TypeAlias
 import attrs
 import httpx
 
+from ._extensions import RETRIES_TAKEN_EXTENSION
+
 __all__ = [
+    "RETRIES_TAKEN_EXTENSION",
     "RETRY_STATUSES",
+    "OnRetry",
     "Outcome",
+    "RetryEvent",
     "RetryPolicy",
+    "asyncio_sleep",
     "decide",
     "parse_retry_after",
     "retry_async",
@@ -55,6 +61,43 @@ _MAX_DOUBLINGS: Final = 64
 
 Outcome: TypeAlias = httpx.Response | Exception
 """What one attempt ended in: a response (any status), or the exception sending raised."""
+
+
+def _frozen_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    return dict(headers.items())
+
+
+@attrs.frozen
+class RetryEvent:
+    """One retry about to happen, as told to an `on_retry` callback before its wait.
+
+    `attempt` is the number of the attempt that just failed (1 for the first); `wait` the
+    seconds before the next. A response carries `status_code` and its `headers` (with any
+    `Retry-After` and `x-ratelimit-*`); a failure to get one carries `exception_type`.
+    """
+
+    attempt: int
+    wait: float
+    max_retries: int
+    status_code: int | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_headers)
+    exception_type: type[BaseException] | None = None
+
+
+OnRetry: TypeAlias = Callable[[RetryEvent], object]
+"""Called with each `RetryEvent`, before the wait; what it returns is ignored."""
+
+
+def _event(retries_done: int, max_retries: int, wait: float, outcome: Outcome) -> RetryEvent:
+    if isinstance(outcome, httpx.Response):
+        return RetryEvent(
+            retries_done + 1,
+            wait,
+            max_retries,
+            status_code=outcome.status_code,
+            headers=outcome.headers,
+        )
+    return RetryEvent(retries_done + 1, wait, max_retries, exception_type=type(outcome))
 
 
 def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -155,8 +198,12 @@ def decide(
     retries_done: int,
     max_retries: int,
     outcome: Outcome,
+    on_retry: OnRetry | None = None,
 ) -> float | None:
-    """The wait before the next attempt after `outcome` (logged), or None when it is final."""
+    """The wait before the next attempt after `outcome`, or None when it is final.
+
+    A retry is logged, and `on_retry` hears of it, before its wait.
+    """
     wait = policy.next_wait(retries_done, max_retries, outcome)
     if wait is not None:
         # The path only: no host credentials, no query, never a header.
@@ -174,6 +221,8 @@ def decide(
             retries_done + 1,
             max_retries,
         )
+        if on_retry is not None:
+            on_retry(_event(retries_done, max_retries, wait, outcome))
     return wait
 
 
@@ -184,27 +233,38 @@ def retry_sync(
     policy: RetryPolicy,
     max_retries: int,
     sleep: Callable[[float], object],
+    on_retry: OnRetry | None = None,
 ) -> httpx.Response:
     """Call `send` until the policy calls its outcome final; return it or raise it.
 
     `send` returns a response whose body has been read, or raises an httpx error. A retried
-    response is closed before the wait, so its connection goes back to the pool.
+    response is closed before the wait, so its connection goes back to the pool; `on_retry`
+    hears of each retry before its wait. The final response records the retries taken in
+    `extensions[RETRIES_TAKEN_EXTENSION]`.
     """
     retries_done = 0
     while True:
         try:
             response = send()
         except httpx.HTTPError as exc:
-            wait = decide(policy, request, retries_done, max_retries, exc)
+            wait = decide(policy, request, retries_done, max_retries, exc, on_retry)
             if wait is None:
                 raise
         else:
-            wait = decide(policy, request, retries_done, max_retries, response)
+            wait = decide(policy, request, retries_done, max_retries, response, on_retry)
             if wait is None:
+                response.extensions[RETRIES_TAKEN_EXTENSION] = retries_done
                 return response
             response.close()
         sleep(wait)
         retries_done += 1
+
+
+async def asyncio_sleep(seconds: float) -> None:
+    """`asyncio.sleep`, imported when first awaited: a sync program never loads asyncio."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 async def retry_async(
@@ -214,6 +274,7 @@ async def retry_async(
     policy: RetryPolicy,
     max_retries: int,
     sleep: Callable[[float], Awaitable[object]],
+    on_retry: OnRetry | None = None,
 ) -> httpx.Response:
     """`retry_sync`, awaiting `send` and `sleep`."""
     retries_done = 0
@@ -221,12 +282,13 @@ async def retry_async(
         try:
             response = await send()
         except httpx.HTTPError as exc:
-            wait = decide(policy, request, retries_done, max_retries, exc)
+            wait = decide(policy, request, retries_done, max_retries, exc, on_retry)
             if wait is None:
                 raise
         else:
-            wait = decide(policy, request, retries_done, max_retries, response)
+            wait = decide(policy, request, retries_done, max_retries, response, on_retry)
             if wait is None:
+                response.extensions[RETRIES_TAKEN_EXTENSION] = retries_done
                 return response
             await response.aclose()
         await sleep(wait)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -17,6 +18,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "Settings",
+    "check_headers",
     "check_max_retries",
     "to_timeout",
 ]
@@ -44,18 +46,70 @@ def _from_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
     return None
 
 
+# `scheme://user:password@`: everything up to the authority's last "@".
+_USERINFO: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@")
+# A host name's labels as resolvers take them (letters, digits, hyphens; underscores, which
+# service names use), at most 63 characters each.
+_LABEL: Final = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z")
+_MAX_HOST_CHARS: Final = 253
+# RFC 9110 token characters, for header names; values: visible ASCII, space and tab.
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_HEADER_VALUE: Final = re.compile(r"[\t\x20-\x7e]*\Z")
+
+
+def _check_host(host: str, shown: str) -> None:
+    """Refuse a host name no resolver takes, here rather than as a UnicodeError when sending."""
+    if ":" in host or host.replace(".", "").isdigit():
+        return  # an IP address, which httpx has already parsed
+    name = host[:-1] if host.endswith(".") else host  # a trailing dot: fully qualified
+    labels = name.split(".")
+    problem = None
+    if len(name) > _MAX_HOST_CHARS:
+        problem = f"is {len(name)} characters long, over {_MAX_HOST_CHARS}"
+    elif "" in labels:
+        problem = "has an empty label (two dots in a row, or a leading dot)"
+    else:
+        bad = next((label for label in labels if not _LABEL.match(label)), None)
+        if bad is not None:
+            problem = (
+                f"has a label over 63 characters ({bad[:20]}...)"
+                if len(bad) > 63
+                else f"has a label that is not letters, digits and inner hyphens ({bad!r})"
+            )
+    if problem is None:
+        try:
+            name.encode("idna")  # what the socket layer will do with it
+        except UnicodeError as exc:
+            problem = f"is not a valid host name ({exc})"
+    if problem is not None:
+        raise InvalidInputError("base_url", f"{shown!r}: the host {problem}")
+
+
 def normalize_base_url(url: str | httpx.URL) -> str:
     """`https://gw.example/v1/` and `https://gw.example` both mean the same gateway here."""
     text = str(url).strip().rstrip("/")
+    if _USERINFO.match(text):
+        # httpx would send these as Basic auth in place of the key, and show them in logs.
+        raise InvalidInputError(
+            "base_url",
+            f"{_USERINFO.sub(_hidden_userinfo, text)!r} has credentials in it (user:password@),"
+            " which are refused; pass the key as api_key= (or set CHAT_IMAGE_API_KEY)",
+        )
     try:
         parsed = httpx.URL(text)
-    except httpx.InvalidURL as exc:
+        host = parsed.host  # decodes an `xn--` label, which may fail
+    except (httpx.InvalidURL, UnicodeError) as exc:
         raise InvalidInputError("base_url", f"{text!r} is not a valid URL ({exc})") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not host:
         raise InvalidInputError("base_url", f"{text!r} is not an http(s) URL with a host")
     if parsed.query or parsed.fragment:
         # The endpoint path is appended to the base URL: a query or fragment would swallow it.
         raise InvalidInputError("base_url", f"{text!r} has a query or fragment; give the URL only")
+    if parsed.userinfo:
+        raise InvalidInputError("base_url", "has credentials in it (user:password@), refused")
+    _check_host(parsed.raw_host.decode("ascii"), text)
+    if parsed.port is not None and not 0 < parsed.port <= 65535:
+        raise InvalidInputError("base_url", f"{text!r}: port {parsed.port} is not in 1-65535")
     if text.endswith(_API_VERSION_SUFFIX):
         text = text[: -len(_API_VERSION_SUFFIX)]
     return text
@@ -116,6 +170,37 @@ def check_api_key(value: object) -> str:
             "api_key", "contains spaces, control or non-ASCII characters (value not shown)"
         )
     return key
+
+
+def _hidden_userinfo(match: re.Match[str]) -> str:
+    scheme = match.group(0).split("://", 1)[0]
+    return f"{scheme}://***@"
+
+
+def check_headers(field: str, headers: object) -> dict[str, str]:
+    """Headers as httpx can send them, or an InvalidInputError naming the one that cannot be.
+
+    Values are never echoed: a header may well carry a secret.
+    """
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidInputError(
+            field, f"expected a mapping of header names to values, got {type(headers).__name__}"
+        )
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise InvalidInputError(field, f"{name!r} is not a valid header name")
+        where = f"{field}[{name!r}]"
+        if not isinstance(value, str):
+            raise InvalidInputError(where, f"expected a string, got {type(value).__name__}")
+        if not _HEADER_VALUE.match(value):
+            raise InvalidInputError(
+                where,
+                "has non-ASCII or control characters (value not shown); "
+                "header values are ASCII text",
+            )
+    return dict(headers)
 
 
 def check_max_retries(value: object, field: str = "max_retries") -> int:

@@ -26,8 +26,8 @@ from ._errors import (
     stream_error,
     transport_error,
 )
+from ._retry import RETRIES_TAKEN_EXTENSION
 from ._sse import ServerSentEvent, SSEDecoder
-from ._transport import RETRIES_TAKEN_EXTENSION
 
 __all__ = ["AsyncStream", "Stream"]
 

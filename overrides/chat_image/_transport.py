@@ -16,30 +16,22 @@ request may carry its own retry budget in `request.extensions["chat_image.max_re
 
 from __future__ import annotations
 
-import asyncio
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
-from typing import Final
 
 import httpx
 
-from ._retry import RetryPolicy, retry_async, retry_sync
+from ._extensions import MAX_RETRIES_EXTENSION, STREAM_EXTENSION
+from ._retry import RetryPolicy, asyncio_sleep, retry_async, retry_sync
 from ._settings import DEFAULT_MAX_RETRIES, check_max_retries
 
 __all__ = [
     "MAX_RETRIES_EXTENSION",
-    "RETRIES_TAKEN_EXTENSION",
     "STREAM_EXTENSION",
     "RetryTransport",
     "max_retries_of",
 ]
-
-MAX_RETRIES_EXTENSION: Final = "chat_image.max_retries"
-# On a request: its answer is read as it arrives, so the transport must not buffer it.
-STREAM_EXTENSION: Final = "chat_image.stream"
-# On a response from the clients: how many times the request was sent again before it.
-RETRIES_TAKEN_EXTENSION: Final = "chat_image.retries_taken"
 
 
 def _is_stream(request: httpx.Request, response: httpx.Response) -> bool:
@@ -98,7 +90,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         max_retries: int = DEFAULT_MAX_RETRIES,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], object] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] | None = None,
         limits: httpx.Limits | None = None,
         trust_env: bool = True,
     ) -> None:
@@ -112,7 +104,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.max_retries = check_max_retries(max_retries)
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
-        self._async_sleep = async_sleep
+        self._async_sleep = async_sleep or asyncio_sleep
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_retries={self.max_retries}, policy={self.policy!r})"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import httpx
@@ -26,10 +26,13 @@ from chat_image_api import models as api
 from chat_image_api.api.chat import create_chat_completion
 from chat_image_api.types import UNSET, Unset
 
-from ._completion import ChatCompletion, ResponseShapeError, parse_chat_completion
+from ._content import check_json
 from ._errors import APIResponseValidationError, InvalidInputError, status_error
 from ._inline import InlineBody, InlineImages
 from ._messages import Message, parse_message
+
+if TYPE_CHECKING:
+    from ._completion import ChatCompletion
 
 __all__ = ["RequestBody", "build_body", "build_request", "read_completion"]
 
@@ -153,10 +156,7 @@ def _check_params(params: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidInputError(key, f"set it with the {key}= argument, not extra_body")
         if value is not None:
             _check_option(key, value)
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(key, f"cannot be sent as JSON ({exc})") from None
+        check_json(key, value)
     return dict(params)
 
 
@@ -202,6 +202,9 @@ def build_request(
 
 def read_completion(response: httpx.Response) -> ChatCompletion:
     """The typed completion in a read response, or the error that says why there is none."""
+    # Here, not at the top: the response classes load with the first answer, not the import.
+    from ._completion import ResponseShapeError, parse_chat_completion
+
     if not response.is_success:
         raise status_error(response)
     try:

@@ -1,0 +1,189 @@
+"""What a batch is made of: items read lazily from a folder of images or a JSONL manifest.
+
+Nothing here holds more than one item: a run over 10,000 images walks the folder (or reads
+the manifest) as it goes. What is not an item (a file that is not an image, a manifest line
+that is not valid) comes out as an `InputProblem`, never as an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from .._content import ImageDetail
+from .._errors import InvalidInputError
+from .._images import sniff_media_type
+
+__all__ = [
+    "BatchItem",
+    "InputProblem",
+    "Shard",
+    "iter_input",
+    "parse_shard",
+]
+
+_HEAD_BYTES: Final = 16
+_DETAILS: Final = ("auto", "low", "high")
+_URL_PREFIXES: Final = ("http://", "https://", "data:")
+
+
+def _check_images(_: object, __: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
+    if not value:
+        raise InvalidInputError("images", "at least one image is needed")
+
+
+@attrs.frozen
+class BatchItem:
+    """One request of a batch: its id, its images (paths or URLs), and what to ask."""
+
+    id: str
+    images: tuple[str, ...] = attrs.field(validator=_check_images)
+    prompt: str | None = None
+    model: str | None = None
+    max_tokens: int | None = None
+    detail: ImageDetail | None = None
+    # Copied to the output line as is.
+    metadata: Any = None
+
+
+@attrs.frozen
+class InputProblem:
+    """Something in the input that is not an item: where (a path or a line) and why."""
+
+    where: str
+    problem: str
+    # A folder's other files are expected; a manifest's broken lines are bad input.
+    bad_input: bool = False
+
+
+@attrs.frozen
+class Shard:
+    """`--shard K/N`: the items whose id hashes to K (1 <= K <= N), for N parallel runs."""
+
+    index: int
+    count: int
+
+    def __contains__(self, item_id: str) -> bool:
+        digest = hashlib.sha256(item_id.encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+
+def parse_shard(text: str) -> Shard:
+    """`K/N`, with 1 <= K <= N, or the InvalidInputError that says what is wrong."""
+    index, slash, count = text.partition("/")
+    try:
+        k, n = int(index), int(count)
+    except ValueError:
+        k = n = 0
+    if not slash or not 1 <= k <= n:
+        raise InvalidInputError("--shard", f"expected K/N with 1 <= K <= N, got {text!r}")
+    return Shard(k, n)
+
+
+def is_url(image: str) -> bool:
+    return image.startswith(_URL_PREFIXES)
+
+
+def _iter_folder(root: Path) -> Iterator[BatchItem | InputProblem]:
+    # Sorted, so that runs (and shards) see the same order; os.walk holds one folder at a time.
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder, name)
+            relative = path.relative_to(root).as_posix()
+            try:
+                with open(path, "rb") as file:
+                    head = file.read(_HEAD_BYTES)
+            except OSError as exc:
+                yield InputProblem(relative, f"cannot be read: {exc.strerror or exc}")
+                continue
+            if sniff_media_type(head) is None:
+                yield InputProblem(relative, "not a PNG, JPEG, GIF or WebP image")
+                continue
+            yield BatchItem(relative, (str(path),))
+
+
+def _field(line: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    value = line.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise InvalidInputError(name, f"expected {_kind_name(kind)}, got {value!r}")
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(
+        {"str": "a string", "int": "an integer"}.get(k.__name__, k.__name__) for k in kinds
+    )
+
+
+def _manifest_item(data: object, base: Path) -> BatchItem:
+    if not isinstance(data, dict):
+        raise InvalidInputError("", f"expected a JSON object, got {type(data).__name__}")
+    item_id = _field(data, "id", (str, int))
+    if item_id is None or str(item_id) == "":
+        raise InvalidInputError("id", "missing")
+    images = data.get("images", data.get("image"))
+    if isinstance(images, str):
+        images = [images]
+    if (
+        not isinstance(images, list)
+        or not images
+        or not all(isinstance(image, str) and image for image in images)
+    ):
+        raise InvalidInputError("images", "expected an image path or URL, or a list of them")
+    max_tokens = _field(data, "max_tokens", int)
+    if max_tokens is not None and max_tokens <= 0:
+        raise InvalidInputError("max_tokens", f"expected a positive integer, got {max_tokens}")
+    detail = _field(data, "detail", str)
+    if detail is not None and detail not in _DETAILS:
+        raise InvalidInputError("detail", f"{detail!r} is not one of 'auto', 'low', 'high'")
+    # Paths are relative to the manifest's folder, so a manifest travels with its images.
+    resolved = tuple(image if is_url(image) else str(base / image) for image in images)
+    return BatchItem(
+        str(item_id),
+        resolved,
+        prompt=_field(data, "prompt", str),
+        model=_field(data, "model", str),
+        max_tokens=max_tokens,
+        detail=detail,
+        metadata=data.get("metadata"),
+    )
+
+
+def _iter_manifest(path: Path) -> Iterator[BatchItem | InputProblem]:
+    with open(path, "rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            where = f"line {number}"
+            try:
+                yield _manifest_item(json.loads(raw), path.parent)
+            except ValueError as exc:  # InvalidInputError, JSON and UTF-8 errors alike
+                problem = str(exc) if isinstance(exc, InvalidInputError) else f"not JSON ({exc})"
+                yield InputProblem(where, problem, bad_input=True)
+
+
+def iter_input(
+    source: str | os.PathLike[str], shard: Shard | None = None
+) -> Iterator[BatchItem | InputProblem]:
+    """The items of a folder (recursively, images only) or a JSONL manifest, lazily.
+
+    Raises InvalidInputError when `source` is neither.
+    """
+    path = Path(source)
+    if path.is_dir():
+        found = _iter_folder(path)
+    elif path.is_file():
+        found = _iter_manifest(path)
+    else:
+        raise InvalidInputError("INPUT", f"{os.fspath(source)!r}: no such folder or file")
+    for entry in found:
+        if shard is None or isinstance(entry, InputProblem) or entry.id in shard:
+            yield entry
