@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -359,6 +360,50 @@ def test_concurrent_requests_are_all_recorded(gateway: FakeGateway):
 
     assert len(asyncio.run(main())) == 40
     assert sorted(r.json["max_tokens"] for r in gateway.requests) == list(range(1, 41))
+
+
+def test_requests_answered_at_once_are_counted_and_the_most_kept(gateway: FakeGateway):
+    together = threading.Barrier(3, timeout=30)
+
+    def respond(_):
+        together.wait()  # no answer goes until all three requests are being answered
+        return None
+
+    gateway.responder = respond
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda n: _post(gateway, _body(max_tokens=n)), range(1, 4)))
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert (gateway.in_flight, gateway.max_in_flight) == (0, 3)
+
+    gateway.responder = None
+    gateway.clear()
+    assert gateway.max_in_flight == 0
+    for n in range(2):  # one after another: each answer is done before the next request
+        _post(gateway, _body(max_tokens=n + 1))
+    assert (gateway.in_flight, gateway.max_in_flight) == (0, 1)
+
+
+def test_an_answer_still_going_is_in_flight_and_survives_clear():
+    ended: list[BaseException] = []
+
+    def ask(gateway: FakeGateway) -> None:
+        try:
+            _post(gateway, _body())
+        except httpx.HTTPError as exc:  # the gateway stopped: the hanging answer ends unsent
+            ended.append(exc)
+
+    with FakeGateway(api_key=KEY) as gateway:
+        gateway.queue(fault="hang")
+        waiting = threading.Thread(target=ask, args=(gateway,))
+        waiting.start()
+        while gateway.count == 0:  # a request is counted in flight as it is recorded
+            waiting.join(0.01)
+        assert (gateway.in_flight, gateway.max_in_flight) == (1, 1)
+        gateway.clear()
+        assert (gateway.in_flight, gateway.max_in_flight) == (1, 1)
+    waiting.join()
+    assert len(ended) == 1
+    assert gateway.in_flight == 0
 
 
 def test_it_is_an_async_context_manager_too():
