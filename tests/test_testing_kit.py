@@ -365,9 +365,8 @@ def test_concurrent_requests_are_all_recorded(gateway: FakeGateway):
 def test_requests_answered_at_once_are_counted_and_the_most_kept(gateway: FakeGateway):
     together = threading.Barrier(3, timeout=30)
 
-    def respond(_):
-        together.wait()  # no answer goes until all three requests are being answered
-        return None
+    def respond(_) -> None:  # None: the default answers, once all three are being answered
+        together.wait()
 
     gateway.responder = respond
     with ThreadPoolExecutor(3) as pool:
