@@ -67,7 +67,7 @@ def test_the_answer_streams_and_verbose_adds_usage_and_the_request_id(
 
 
 def test_each_piece_of_a_streamed_answer_is_printed_as_it_arrives(server: FakeGateway, tmp_path):
-    from cli_kit import popen
+    from cli_kit import COMMAND, env
     from streams import chunk, event
 
     read_first = threading.Event()
@@ -75,13 +75,18 @@ def test_each_piece_of_a_streamed_answer_is_printed_as_it_arrives(server: FakeGa
     def answer():
         yield event(chunk("Two cats", role="assistant"))
         # The rest comes only once the test has read the first piece from the command's
-        # stdout; if it never does, the stream ends unfinished and the command fails.
+        # stdout; if it never can, the answer ends short and the test fails.
         if read_first.wait(60):
             yield event(chunk(" on a sofa.", finish_reason="stop"))
             yield event("[DONE]")
 
     server.default = Reply(stream_body=answer())
-    process = popen("ask", "hi", "--model", "m", url=server.url, cwd=tmp_path)
+    # The command must flush each piece itself: a pipe is block-buffered unless this is set.
+    environment = {k: v for k, v in env(server.url).items() if k != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen(
+        [COMMAND, "ask", "hi", "--model", "m"],
+        env=environment, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     assert process.stdout is not None
     first = process.stdout.read(len("Two cats"))
     read_first.set()
