@@ -106,8 +106,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="tests-images")
 def tests_images(session: nox.Session) -> None:
-    """Run the tests that need the `images` extra (Pillow), with it installed."""
-    session.install(".[images]", *_group("test"))
+    """Run the tests that need the `images` extra (Pillow), with it installed.
+
+    The aiohttp extra comes too: pytest imports every test module to select the marked tests,
+    and test_aiohttp_backend.py imports aiohttp.
+    """
+    session.install(".[images,aiohttp]", *_group("test"))
     session.run("pytest", "-m", "pillow", *session.posargs)
 
 

@@ -56,6 +56,18 @@ def test_errors_reach_your_code(
     assert err.value.request_id == "req_1"
 
 
+def test_a_streamed_answer(fake_gateway: FakeGateway, fake_gateway_client: chat_image.ChatImage):
+    fake_gateway.queue(content="Two cats on a sofa.", stream=True)
+    with fake_gateway_client.chat.completions.create(
+        model="gpt-4o", messages=[UserMessage("What is on the sofa?")], max_tokens=20, stream=True
+    ) as stream:
+        pieces = [chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices]
+        completion = stream.get_final_completion()
+    assert len(pieces) > 1  # word by word, as the gateway streams
+    assert "".join(pieces) == completion.choices[0].message.content == "Two cats on a sofa."
+    assert fake_gateway.last.json["stream"] is True
+
+
 def test_async(fake_gateway: FakeGateway, fake_gateway_async_client: chat_image.AsyncChatImage):
     fake_gateway.queue(content="A dog.")
 

@@ -1,4 +1,4 @@
-"""Running the installed `chat-image` command against the loopback server, for the CLI tests."""
+"""Running the installed `chat-image` command against the fake gateway, for the CLI tests."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from chat_image.testing import RecordedRequest
 from conftest import API_KEY
-from loopback import Recorded
 
 # The console script pip installed beside this interpreter (the nox session's venv).
 COMMAND = shutil.which("chat-image", path=str(Path(sys.executable).parent)) or "chat-image"
@@ -78,9 +78,9 @@ def image_folder(root: Path, count: int) -> dict[str, str]:
     return digests
 
 
-def image_of(request: Recorded, digests: dict[str, str]) -> str:
+def image_of(request: RecordedRequest, digests: dict[str, str]) -> str:
     """The id of the image a request carried (its data URL decoded and hashed)."""
-    parts = request.json()["messages"][-1]["content"]
+    parts = request.json["messages"][-1]["content"]
     url = next(part["image_url"]["url"] for part in parts if part["type"] == "image_url")
     data = base64.b64decode(url.split(",", 1)[1])
     return digests[hashlib.sha256(data).hexdigest()]

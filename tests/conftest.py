@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from chat_image import AsyncChatImage, ChatCompletion, ChatImage, UserMessage
-from loopback import LoopbackServer
+from chat_image.testing import FakeGateway, Reply
+from completions import completion
 
 API_KEY = "sk-test-3f9a1c0b7e5d"
 
@@ -30,19 +31,33 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer().running() as running:
-        yield running
+def server() -> Iterator[FakeGateway]:
+    """The fake gateway on 127.0.0.1, checking our key and the request contract; unless told
+    otherwise it answers `completion()`, one known completion."""
+    with FakeGateway(api_key=API_KEY, default=Reply(body=completion())) as gateway:
+        yield gateway
+    if gateway.errors:  # a test's responder raised: the request was answered 500
+        raise gateway.errors[0]
 
 
 @pytest.fixture
-def client(server: LoopbackServer) -> Iterator[ChatImage]:
+def lenient_server() -> Iterator[FakeGateway]:
+    """The fake gateway taking whatever arrives: for requests that are not the gateway's own
+    (other paths, proxied absolute URLs, bodies the contract refuses)."""
+    with FakeGateway(api_key=None, validate=False, default=Reply(body=completion())) as gateway:
+        yield gateway
+    if gateway.errors:
+        raise gateway.errors[0]
+
+
+@pytest.fixture
+def client(server: FakeGateway) -> Iterator[ChatImage]:
     with ChatImage(api_key=API_KEY, base_url=server.url + "/v1") as chat:
         yield chat
 
 
 @pytest.fixture
-def async_client(server: LoopbackServer) -> AsyncChatImage:
+def async_client(server: FakeGateway) -> AsyncChatImage:
     return AsyncChatImage(api_key=API_KEY, base_url=server.url)
 
 
@@ -50,7 +65,7 @@ class Caller:
     """Calls `create()` through `ChatImage` or `AsyncChatImage` alike, recording the waits
     between retries instead of sleeping them."""
 
-    def __init__(self, kind: str, server: LoopbackServer) -> None:
+    def __init__(self, kind: str, server: FakeGateway) -> None:
         self.kind = kind
         self.server = server
         self.sleeps: list[float] = []
@@ -92,13 +107,13 @@ class Caller:
 
 
 @pytest.fixture(params=["sync", "async"])
-def call(request: pytest.FixtureRequest, server: LoopbackServer) -> Caller:
+def call(request: pytest.FixtureRequest, server: FakeGateway) -> Caller:
     """`call(**create_kwargs)` through each client in turn (see `Caller`)."""
     return Caller(request.param, server)
 
 
 @pytest.fixture(params=["sync", "async"])
-def stream_call(request: pytest.FixtureRequest, server: LoopbackServer) -> Any:
+def stream_call(request: pytest.FixtureRequest, server: FakeGateway) -> Any:
     """`stream_call.stream(**create_kwargs)` through each client in turn (`streams.py`)."""
     from streams import StreamCaller
 

@@ -1,6 +1,6 @@
 """Bad input is refused before anything is sent, with the field named.
 
-Each case goes through `ChatImage` and `AsyncChatImage` against the loopback server, which
+Each case goes through `ChatImage` and `AsyncChatImage` against the fake gateway, which
 must have received nothing.
 """
 
@@ -133,7 +133,7 @@ def test_a_data_url_is_not_echoed_into_the_error(call: Caller, server):
 
 def test_extra_body_none_is_sent_as_null_unlike_unset_options(call: Caller, server):
     call(temperature=None, extra_body={"logit_bias": None})
-    body = server.last.json()
+    body = server.last.json
     assert body["logit_bias"] is None
     assert "temperature" not in body
 
@@ -163,9 +163,11 @@ def test_bad_settings_are_refused_at_construction_without_echoing_the_key(client
 def test_a_key_read_from_a_file_loses_its_newline(server):
     from chat_image import ChatImage, UserMessage
 
+    server.api_key = "sk-from-file-1234567890"  # any other key is answered 401
     with ChatImage(api_key="sk-from-file-1234567890\n", base_url=server.url) as chat:
         chat.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
-    assert server.last.headers["Authorization"] == "Bearer sk-from-file-1234567890"
+    assert server.last.headers["Authorization"] == "Bearer [masked]"
+    assert server.last.has_api_key("sk-from-file-1234567890")
 
 
 def test_the_wrong_kind_of_http_client_is_refused():
@@ -181,6 +183,7 @@ def test_the_wrong_kind_of_http_client_is_refused():
 def test_a_closed_client_says_so_in_a_package_error(server):
     from chat_image import ChatImage, ChatImageError, UserMessage
 
+    server.api_key = "sk-good-1234567890"
     chat = ChatImage(api_key="sk-good-1234567890", base_url=server.url)
     chat.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
     chat.close()

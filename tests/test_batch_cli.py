@@ -1,4 +1,4 @@
-"""`chat-image batch`, the installed command, against the loopback server: resuming after
+"""`chat-image batch`, the installed command, against the fake gateway: resuming after
 kill -9 and Ctrl-C, torn lines, limits, 429s, --dry-run, shards and each exit status."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from collections import Counter
 from pathlib import Path
 
 from chat_image import estimate_image_tokens
+from chat_image.testing import FakeGateway, Reply
 from cli_kit import image_folder, image_of, lines, png, popen, run
-from loopback import LoopbackServer, Reply, completion, in_turn
+from completions import completion
 
 BATCH = ("batch", "images", "-o", "out.jsonl", "--prompt", "Describe it.", "--model", "m")
 
@@ -26,7 +27,7 @@ def _wait_for_lines(path: Path, count: int, process) -> None:
     raise AssertionError(f"fewer than {count} lines written")
 
 
-def test_a_run_then_a_rerun_answers_each_image_once(server: LoopbackServer, tmp_path):
+def test_a_run_then_a_rerun_answers_each_image_once(server: FakeGateway, tmp_path):
     digests = image_folder(tmp_path / "images", 6)
     (tmp_path / "images" / "README.txt").write_text("not an image")
     first = run(*BATCH, url=server.url, cwd=tmp_path)
@@ -48,11 +49,9 @@ def test_a_run_then_a_rerun_answers_each_image_once(server: LoopbackServer, tmp_
     assert sorted(image_of(r, digests) for r in server.requests) == sorted(digests.values())
 
 
-def test_sigkill_mid_run_then_resume_answers_every_item_exactly_once(
-    server: LoopbackServer, tmp_path
-):
+def test_sigkill_mid_run_then_resume_answers_every_item_exactly_once(server: FakeGateway, tmp_path):
     digests = image_folder(tmp_path / "images", 24)
-    server.responder = lambda _: Reply(**{**vars(Reply.json(completion())), "delay": 0.05})
+    server.default = Reply(body=completion(), delay=0.05)
     process = popen(*BATCH, "--concurrency", "4", url=server.url, cwd=tmp_path)
     _wait_for_lines(tmp_path / "out.jsonl", 6, process)
     process.send_signal(signal.SIGKILL)
@@ -72,7 +71,7 @@ def test_sigkill_mid_run_then_resume_answers_every_item_exactly_once(
     assert max(asked_after.values()) == 1
 
 
-def test_a_torn_last_line_is_repaired(server: LoopbackServer, tmp_path):
+def test_a_torn_last_line_is_repaired(server: FakeGateway, tmp_path):
     digests = image_folder(tmp_path / "images", 3)
     assert run(*BATCH, url=server.url, cwd=tmp_path).returncode == 0
     output = tmp_path / "out.jsonl"
@@ -88,19 +87,19 @@ def test_a_torn_last_line_is_repaired(server: LoopbackServer, tmp_path):
     assert server.count == 4
 
 
-def test_the_server_never_sees_more_than_the_concurrency(server: LoopbackServer, tmp_path):
+def test_the_server_never_sees_more_than_the_concurrency(server: FakeGateway, tmp_path):
     image_folder(tmp_path / "images", 16)
-    server.responder = lambda _: Reply(**{**vars(Reply.json(completion())), "delay": 0.1})
+    server.default = Reply(body=completion(), delay=0.1)
     done = run(*BATCH, "--concurrency", "3", url=server.url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert server.count == 16
     assert 1 < server.max_in_flight <= 3
 
 
-def test_a_burst_of_429s_slows_the_run_and_it_still_finishes(server: LoopbackServer, tmp_path):
+def test_a_burst_of_429s_slows_the_run_and_it_still_finishes(server: FakeGateway, tmp_path):
     digests = image_folder(tmp_path / "images", 12)
-    limited = Reply.error(429, "Rate limit reached", **{"retry-after-ms": "200"})
-    server.responder = in_turn(*[limited] * 6, Reply.json(completion()))
+    limited = Reply(status=429, message="Rate limit reached", headers={"retry-after-ms": "200"})
+    server.queue(*[limited] * 6)  # then the default, a completion
     done = run(*BATCH, "--concurrency", "4", url=server.url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "rate limited (429)" in done.stderr
@@ -112,7 +111,7 @@ def test_a_burst_of_429s_slows_the_run_and_it_still_finishes(server: LoopbackSer
     assert server.count == 18
 
 
-def test_dry_run_sends_nothing_and_writes_nothing(server: LoopbackServer, tmp_path):
+def test_dry_run_sends_nothing_and_writes_nothing(server: FakeGateway, tmp_path):
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "wide.png").write_bytes(png(2048, 1024))
     (tmp_path / "images" / "small.png").write_bytes(png(100, 100))
@@ -130,9 +129,9 @@ def test_dry_run_sends_nothing_and_writes_nothing(server: LoopbackServer, tmp_pa
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def test_ctrl_c_writes_what_finished_and_exits_130(server: LoopbackServer, tmp_path):
+def test_ctrl_c_writes_what_finished_and_exits_130(server: FakeGateway, tmp_path):
     digests = image_folder(tmp_path / "images", 40)
-    server.responder = lambda _: Reply(**{**vars(Reply.json(completion())), "delay": 0.2})
+    server.default = Reply(body=completion(), delay=0.2)
     process = popen(*BATCH, "--concurrency", "2", url=server.url, cwd=tmp_path)
     _wait_for_lines(tmp_path / "out.jsonl", 2, process)
     process.send_signal(signal.SIGINT)
@@ -149,9 +148,9 @@ def test_ctrl_c_writes_what_finished_and_exits_130(server: LoopbackServer, tmp_p
     assert Counter(r["id"] for r in lines(tmp_path / "out.jsonl")) == Counter(set(digests.values()))
 
 
-def test_failures_exit_1_and_retry_failed_redoes_them(server: LoopbackServer, tmp_path):
+def test_failures_exit_1_and_retry_failed_redoes_them(server: FakeGateway, tmp_path):
     image_folder(tmp_path / "images", 4)
-    server.responder = in_turn(Reply.error(400, "unsupported image"), Reply.json(completion()))
+    server.queue(Reply(status=400, message="unsupported image"))  # then completions
     done = run(*BATCH, "--concurrency", "1", url=server.url, cwd=tmp_path)
     assert done.returncode == 1
     assert "failed: 1 (BadRequestError: 1)" in done.stderr
@@ -169,7 +168,7 @@ def test_failures_exit_1_and_retry_failed_redoes_them(server: LoopbackServer, tm
     assert set(last.values()) == {"ok"}
 
 
-def test_a_changed_image_is_done_again(server: LoopbackServer, tmp_path):
+def test_a_changed_image_is_done_again(server: FakeGateway, tmp_path):
     image_folder(tmp_path / "images", 3)
     assert run(*BATCH, url=server.url, cwd=tmp_path).returncode == 0
     (tmp_path / "images" / "img001.png").write_bytes(png(9, 9, 99))
@@ -179,7 +178,7 @@ def test_a_changed_image_is_done_again(server: LoopbackServer, tmp_path):
     assert server.count == 4
 
 
-def test_a_manifest_with_a_bad_line_does_the_rest_and_exits_2(server: LoopbackServer, tmp_path):
+def test_a_manifest_with_a_bad_line_does_the_rest_and_exits_2(server: FakeGateway, tmp_path):
     (tmp_path / "a.png").write_bytes(png(5, 5))
     manifest = tmp_path / "in.jsonl"
     manifest.write_text(
@@ -208,13 +207,13 @@ def test_a_manifest_with_a_bad_line_does_the_rest_and_exits_2(server: LoopbackSe
     out = {r["id"]: r for r in lines(tmp_path / "out.jsonl")}
     assert set(out) == {"a", "b"}
     assert out["a"]["metadata"] == {"k": 1}
-    bodies = {r.json()["model"]: r.json() for r in server.requests}
+    bodies = {r.json["model"]: r.json for r in server.requests}
     assert bodies["m2"]["max_tokens"] == 7
     assert bodies["m2"]["messages"][0]["content"][0]["text"] == "Default?"
     assert bodies["m"]["messages"][0]["content"][0]["text"] == "What?"
 
 
-def test_shards_split_the_items_with_no_overlap(server: LoopbackServer, tmp_path):
+def test_shards_split_the_items_with_no_overlap(server: FakeGateway, tmp_path):
     digests = image_folder(tmp_path / "images", 10)
     ids = []
     for k in (1, 2, 3):
@@ -231,7 +230,7 @@ def test_shards_split_the_items_with_no_overlap(server: LoopbackServer, tmp_path
     assert "--shard: expected K/N" in bad.stderr
 
 
-def test_bad_usage_exits_2_and_sends_nothing(server: LoopbackServer, tmp_path):
+def test_bad_usage_exits_2_and_sends_nothing(server: FakeGateway, tmp_path):
     image_folder(tmp_path / "images", 1)
     no_key = run(*BATCH, url=None, cwd=tmp_path, CHAT_IMAGE_BASE_URL=server.url)
     assert no_key.returncode == 2

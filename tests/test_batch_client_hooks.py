@@ -1,5 +1,5 @@
 """What the batch runner needs from the client, in its public API: `on_retry` and
-`with_raw_response` (sync and async alike, against the loopback server)."""
+`with_raw_response` (sync and async alike, against the fake gateway)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from chat_image import (
     RetryPolicy,
     UserMessage,
 )
+from chat_image.testing import Reply
+from completions import completion
 from conftest import API_KEY, Caller
-from loopback import Reply, completion, in_turn
 
 EXACT = RetryPolicy(clock=lambda: 0.0, random=lambda: 0.0)
 CREATE = {"model": "gpt-4o", "messages": [UserMessage("hi")], "max_tokens": 5}
@@ -28,12 +29,14 @@ CREATE = {"model": "gpt-4o", "messages": [UserMessage("hi")], "max_tokens": 5}
 
 def test_on_retry_hears_each_retry_before_its_wait(call: Caller, server):
     events: list[RetryEvent] = []
-    server.responder = in_turn(
-        Reply.error(
-            429, "slow down", **{"retry-after-ms": "250", "x-ratelimit-remaining-requests": "0"}
+    server.queue(
+        Reply(
+            status=429,
+            message="slow down",
+            headers={"retry-after-ms": "250", "x-ratelimit-remaining-requests": "0"},
         ),
-        Reply.closed(),
-        Reply.json(completion()),
+        Reply(fault="close"),
+        Reply(body=completion()),
     )
     call(client={"retry_policy": EXACT, "on_retry": events.append})
     assert [(e.attempt, e.max_retries) for e in events] == [(1, 2), (2, 2)]
@@ -51,17 +54,18 @@ def test_on_retry_hears_each_retry_before_its_wait(call: Caller, server):
 
 def test_on_retry_is_not_called_when_nothing_is_retried(call: Caller, server):
     events: list[RetryEvent] = []
-    server.responder = lambda _: Reply.error(400)
+    server.default = Reply(status=400)
     with pytest.raises(Exception, match="400"):
         call(client={"on_retry": events.append})
     assert events == []
 
 
 def test_raw_response_sync(server):
-    server.responder = in_turn(
-        Reply.error(503),
-        Reply.json(
-            completion("raw"), **{"x-request-id": "req_7", "x-ratelimit-remaining-tokens": "99"}
+    server.queue(
+        Reply(status=503),
+        Reply(
+            body=completion("raw"),
+            headers={"x-request-id": "req_7", "x-ratelimit-remaining-tokens": "99"},
         ),
     )
     with ChatImage(api_key=API_KEY, base_url=server.url, retry_policy=EXACT) as client:
@@ -81,7 +85,7 @@ def test_raw_response_async_and_errors_still_raise(server):
     async def main() -> tuple[RawResponse, BaseException | None]:
         async with AsyncChatImage(api_key=API_KEY, base_url=server.url, max_retries=0) as client:
             raw = await client.chat.completions.with_raw_response.create(**CREATE)
-            server.responder = lambda _: Reply.error(429, "later")
+            server.default = Reply(status=429, message="later")
             try:
                 await client.chat.completions.with_raw_response.create(**CREATE)
             except RateLimitError as exc:

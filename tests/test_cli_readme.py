@@ -6,9 +6,9 @@ import re
 import shlex
 from pathlib import Path
 
+from chat_image.testing import FakeGateway
 from cli_kit import image_folder, lines, png, run
 from conftest import API_KEY
-from loopback import LoopbackServer
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -34,7 +34,7 @@ def _commands() -> list[tuple[list[str], str]]:
     return found
 
 
-def test_the_console_examples_run(server: LoopbackServer, tmp_path):
+def test_the_console_examples_run(server: FakeGateway, tmp_path):
     (tmp_path / "cat.png").write_bytes(png(20, 20))
     image_folder(tmp_path / "photos", 3)
     commands = _commands()
@@ -47,7 +47,7 @@ def test_the_console_examples_run(server: LoopbackServer, tmp_path):
     assert server.count == 4
 
 
-def test_the_python_example_runs(server: LoopbackServer, monkeypatch, tmp_path, capsys):
+def test_the_python_example_runs(server: FakeGateway, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.url)
     monkeypatch.setenv("CHAT_IMAGE_API_KEY", API_KEY)
     monkeypatch.chdir(tmp_path)

@@ -24,25 +24,29 @@ from chat_image import (
     ChatImageError,
     UserMessage,
 )
+from chat_image.testing import FakeGateway, RecordedRequest, Reply
+from completions import completion
 from conftest import API_KEY
-from loopback import LoopbackServer, Recorded, Reply, completion
 
 CALLS = 300
 POOL = 10
 HANG_GUARD = 300.0
 FAULTS: dict[str, tuple[int, Reply]] = {
     # name: (weight, reply)
-    "ok": (40, Reply.json(completion())),
-    "500": (12, Reply.error(500)),
-    "503-retry-after": (8, Reply.error(503, **{"Retry-After": "1"})),
-    "429-retry-after-ms": (8, Reply.error(429, **{"retry-after-ms": "5"})),
-    "400": (4, Reply.error(400)),
-    "html-200": (4, Reply(200, b"<html><body>maintenance</body></html>", {})),
-    "truncated-200": (4, Reply(200, b'{"choices": [{"message": ', {})),
-    "html-502": (6, Reply(502, b"<html>Bad Gateway</html>", {"Content-Type": "text/html"})),
-    "closed": (6, Reply.closed()),
-    "dropped-mid-body": (6, Reply.dropped_mid_body()),
-    "hang": (2, Reply.hang()),
+    "ok": (40, Reply(body=completion())),
+    "500": (12, Reply(status=500)),
+    "503-retry-after": (8, Reply(status=503, headers={"Retry-After": "1"})),
+    "429-retry-after-ms": (8, Reply(status=429, headers={"retry-after-ms": "5"})),
+    "400": (4, Reply(status=400)),
+    "html-200": (4, Reply(status=200, body=b"<html><body>maintenance</body></html>")),
+    "truncated-200": (4, Reply(status=200, body=b'{"choices": [{"message": ')),
+    "html-502": (
+        6,
+        Reply(status=502, body=b"<html>Bad Gateway</html>", headers={"Content-Type": "text/html"}),
+    ),
+    "closed": (6, Reply(fault="close")),
+    "dropped-mid-body": (6, Reply(fault="drop_mid_body")),
+    "hang": (2, Reply(fault="hang")),
 }
 
 
@@ -52,7 +56,7 @@ class RandomFaults:
         self._lock = threading.Lock()
         self.served: Counter[str] = Counter()
 
-    def __call__(self, _: Recorded) -> Reply:
+    def __call__(self, _: RecordedRequest) -> Reply:
         with self._lock:
             (name,) = self._random.choices(list(FAULTS), [w for w, _ in FAULTS.values()])
             self.served[name] += 1
@@ -60,7 +64,7 @@ class RandomFaults:
 
 
 def test_concurrent_calls_with_random_faults_all_end_typed_and_the_pool_survives(
-    server: LoopbackServer,
+    server: FakeGateway,
 ):
     faults = RandomFaults(seed=20241125)
     server.responder = faults
@@ -91,7 +95,8 @@ def test_concurrent_calls_with_random_faults_all_end_typed_and_the_pool_survives
                 asyncio.gather(*(one() for _ in range(CALLS))), HANG_GUARD
             )
             # The pool still serves as many calls at once as it has connections, and more.
-            server.responder = lambda _: Reply.json(completion())
+            server.responder = None  # the faults end: every answer is the default now
+            server.default = Reply(body=completion())
             after = await asyncio.wait_for(
                 asyncio.gather(*(one(httpx.Timeout(30.0, pool=20.0)) for _ in range(4 * POOL))),
                 HANG_GUARD,

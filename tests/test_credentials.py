@@ -18,8 +18,8 @@ from chat_image import (
     InternalServerError,
     InvalidInputError,
 )
+from chat_image.testing import Reply
 from conftest import API_KEY
-from loopback import Reply
 
 PASSWORD = "hunter2-s3cret"
 
@@ -72,8 +72,10 @@ def _shown(error: APIStatusError | APIResponseValidationError) -> list[str]:
 def test_an_echoed_key_is_masked_in_json_errors_however_escaped(form, call, server):
     text = '{"error": {"message": "invalid key ' + ESCAPED[form] + '", "code": "bad_key"}}'
     assert json.loads(text)["error"]["message"].endswith(API_KEY)
-    server.responder = lambda _: Reply(
-        400, text.encode(), {"Content-Type": "application/json", "x-request-id": API_KEY}
+    server.default = Reply(
+        status=400,
+        body=text.encode(),
+        headers={"Content-Type": "application/json", "x-request-id": API_KEY},
     )
     with pytest.raises(BadRequestError) as caught:
         call()
@@ -85,7 +87,7 @@ def test_an_echoed_key_is_masked_in_json_errors_however_escaped(form, call, serv
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32-be"])
 def test_an_echoed_key_is_masked_in_a_utf16_or_utf32_json_body(encoding, call, server):
     body = json.dumps({"error": {"message": f"invalid key {API_KEY}"}}).encode(encoding)
-    server.responder = lambda _: Reply(500, body, {"Content-Type": "application/json"})
+    server.default = Reply(status=500, body=body, headers={"Content-Type": "application/json"})
     with pytest.raises(InternalServerError) as caught:
         call(max_retries=0)
     assert not any(_leaks(shown) for shown in _shown(caught.value))
@@ -95,7 +97,7 @@ def test_an_echoed_key_is_masked_in_a_utf16_or_utf32_json_body(encoding, call, s
 @pytest.mark.parametrize("form", ESCAPED)
 def test_an_echoed_key_is_masked_in_a_body_that_is_not_json(form, call, server):
     body = f"<html>cut off: {{'key': '{ESCAPED[form]}".encode()
-    server.responder = lambda _: Reply(200, body, {"Content-Type": "text/html"})
+    server.default = Reply(body=body, headers={"Content-Type": "text/html"})
     with pytest.raises(APIResponseValidationError) as caught:
         call()
     assert not any(_leaks(shown) for shown in _shown(caught.value))

@@ -52,7 +52,7 @@ def test_from_path_sniffs_the_type_from_content_not_name_and_sends_it(
         max_tokens=300,
     )
 
-    assert sent_images(server.last.json()) == [(MEDIA_TYPES[fmt], data, "low")]
+    assert sent_images(server.last.json) == [(MEDIA_TYPES[fmt], data, "low")]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -61,7 +61,7 @@ def test_from_bytes_sends_each_format(fmt, client, server):
     client.chat.completions.create(
         model="gpt-4o", messages=[UserMessage([ImagePart.from_bytes(data)])], max_tokens=300
     )
-    body = server.last.json()
+    body = server.last.json
     assert sent_images(body) == [(MEDIA_TYPES[fmt], data, None)]
     assert "detail" not in body["messages"][0]["content"][0]["image_url"]
 
@@ -79,7 +79,7 @@ def test_url_path_and_bytes_parts_mix_in_one_request(tmp_path, client, server):
         ],
         max_tokens=300,
     )
-    body = server.last.json()
+    body = server.last.json
     assert sent_images(body) == [("image/png", png, "high"), ("image/gif", gif, "low")]
     assert body["messages"][2]["content"][0] == {
         "type": "image_url",
@@ -93,7 +93,7 @@ def test_the_body_is_the_json_of_the_parts_to_dict(client, server):
     message = UserMessage([TextPart("Describe"), part], name="ann")
     client.chat.completions.create(model="gpt-4o", messages=[message], max_tokens=300, seed=7)
     expected = {"model": "gpt-4o", "messages": [message.to_dict()], "max_tokens": 300, "seed": 7}
-    assert server.last.json() == expected
+    assert server.last.json == expected
     assert server.last.headers["Content-Length"] == str(len(server.last.body))
     assert server.last.headers["Content-Type"] == "application/json"
 

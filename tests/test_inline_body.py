@@ -13,8 +13,8 @@ import pytest
 
 from chat_image import AsyncChatImage, ChatImage, ImagePart, TextPart, UserMessage
 from chat_image._inline import InlineBody, InlineImages
+from chat_image.testing import FakeGateway
 from conftest import API_KEY
-from loopback import LoopbackServer
 from samples import image_bytes, noise_png
 from test_images import sent_images
 
@@ -31,7 +31,7 @@ def test_a_large_image_is_streamed_with_a_content_length(client, server):
     sent = server.last
     assert "Transfer-Encoding" not in sent.headers
     assert int(sent.headers["Content-Length"]) == len(sent.body) > 4 * 1024 * 1024
-    assert sent_images(sent.json()) == [("image/png", big, None), ("image/webp", small, None)]
+    assert sent_images(sent.json) == [("image/png", big, None), ("image/webp", small, None)]
 
 
 def test_async_client_streams_large_and_small_images(server):
@@ -47,7 +47,7 @@ def test_async_client_streams_large_and_small_images(server):
                 )
 
     asyncio.run(main())
-    assert [sent_images(r.json()) for r in server.requests] == [
+    assert [sent_images(r.json) for r in server.requests] == [
         [("image/png", big, None)],
         [("image/gif", small, None)],
     ]
@@ -85,7 +85,7 @@ def test_sending_an_image_from_a_file_holds_it_about_once(tmp_path):
     path = tmp_path / "big.png"
     path.write_bytes(noise_png(size))
     with (
-        LoopbackServer(keep_bodies=False).running() as server,
+        FakeGateway(api_key=API_KEY, keep_bodies=False) as server,
         ChatImage(api_key=API_KEY, base_url=server.url) as client,
     ):
         client.chat.completions.create(model="m", messages=[UserMessage("warm")], max_tokens=1)

@@ -9,7 +9,6 @@ attempt stops short of its Content-Length, and the connection is closed.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import socket
@@ -29,8 +28,9 @@ from chat_image import (
     TextPart,
     UserMessage,
 )
+from chat_image.testing import FakeGateway, RecordedRequest, Reply
+from completions import completion
 from conftest import API_KEY
-from loopback import LoopbackServer, Recorded, Reply, completion
 from samples import SIGNATURES, noise_png
 
 IMAGE_SIZE = 300_000  # several slices of the file, so a body is more than one write
@@ -89,16 +89,17 @@ def _messages(path: Path) -> list[UserMessage]:
     return [UserMessage([TextPart("What is this?"), ImagePart.from_path(path, "low")])]
 
 
-def _sent_image(request: Recorded) -> bytes:
-    url = request.json()["messages"][0]["content"][1]["image_url"]["url"]
-    return base64.b64decode(url.split(",", 1)[1], validate=True)
+def _sent_image(request: RecordedRequest) -> bytes:
+    data = request.images[0].data
+    assert data is not None
+    return data
 
 
-def _complete(request: Recorded) -> bool:
+def _complete(request: RecordedRequest) -> bool:
     return request.size == int(request.headers["Content-Length"])
 
 
-def _attempts_received(server: LoopbackServer, count: int) -> list[Recorded]:
+def _attempts_received(server: FakeGateway, count: int) -> list[RecordedRequest]:
     """The server's requests once it has recorded `count`: an aborted attempt reaches it
     (as a head and a closed connection) after the client has already raised."""
     arrived = threading.Event()
@@ -112,7 +113,7 @@ def _attempts_received(server: LoopbackServer, count: int) -> list[Recorded]:
 
 def test_a_file_is_read_again_for_a_retry(image_file, call, server):
     path, data = image_file
-    server.responder = lambda r: Reply.error(500) if server.count == 1 else Reply.json(completion())
+    server.queue(Reply(status=500))  # then the default, a completion
     call(messages=_messages(path))
     assert len(call.sleeps) == 1
     assert [_sent_image(request) for request in server.requests] == [data, data]
@@ -138,10 +139,10 @@ def test_a_file_changed_before_the_send_is_refused_with_nothing_sent(
 def test_a_file_changed_between_attempts_stops_the_retry(change, image_file, call, server):
     path, data = image_file
 
-    def respond(_: Recorded) -> Reply:
+    def respond(_: RecordedRequest) -> Reply:
         if server.count == 1:
             CHANGES[change](path)  # the first attempt is in; the file changes before the next
-        return Reply.error(503)
+        return Reply(status=503)
 
     server.responder = respond
     with pytest.raises(InvalidImageError) as caught:
@@ -281,10 +282,10 @@ def test_the_last_of_several_files_changing_stops_the_body_before_it_completes(m
     with ChatImage(api_key=API_KEY, base_url=server.url, max_retries=1) as client:
         client._sleep = lambda _: None
 
-        def respond(_: Recorded) -> Reply:
+        def respond(_: RecordedRequest) -> Reply:
             if server.count == 1:
                 _grown(many_files[-1])
-            return Reply.error(500)
+            return Reply(status=500)
 
         server.responder = respond
         with pytest.raises(InvalidImageError) as caught:
@@ -315,8 +316,7 @@ def test_a_resized_image_is_kept_and_its_file_no_longer_matters(tmp_path, client
     part = ImagePart.from_path(path, "low", resize=True)
     _removed(path)
     client.chat.completions.create(model="gpt-4o", messages=[UserMessage([part])], max_tokens=5)
-    url = server.last.json()["messages"][0]["content"][0]["image_url"]["url"]
-    sent = base64.b64decode(url.split(",", 1)[1])
+    sent = server.last.images[0].data
     assert sent == part.image_url.data  # type: ignore[union-attr]
     assert sent != _jpeg((2048, 1024))
 

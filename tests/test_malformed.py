@@ -1,6 +1,6 @@
 """Whatever the server sends back, a call ends in a completion or a documented error.
 
-End to end against the loopback server for the cases gateways produce, then property-based
+End to end against the fake gateway for the cases gateways produce, then property-based
 over arbitrary JSON and arbitrary bytes through the response parser.
 """
 
@@ -21,13 +21,19 @@ from chat_image import (
     InternalServerError,
 )
 from chat_image._wire import read_completion
+from chat_image.testing import Reply
+from completions import completion
 from conftest import Caller
-from loopback import Reply, completion
 
 HTML = (
     b"<!DOCTYPE html>\n<html><head><title>Oops</title></head>\n<body>Gateway error</body></html>\n"
 )
 JSON = {"Content-Type": "application/json"}
+
+
+def _json(data: Any) -> Reply:
+    """A 200 whose body is `data` as JSON bytes, kept on the reply to compare with the error."""
+    return Reply(body=json.dumps(data).encode())
 
 
 def _without(data: dict[str, Any], *path: str | int) -> dict[str, Any]:
@@ -51,37 +57,46 @@ def _with(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("reply", "problem"),
     [
-        (Reply(200, b'{"id": "chatcmpl-1", "choices": [', JSON), "body is not JSON"),
-        (Reply(200, json.dumps(completion()).encode()[:-40], JSON), "body is not JSON"),
-        (Reply(200, b"", JSON), "empty body"),
-        (Reply(204, b"", {}), "empty body"),
-        (Reply(200, HTML, {"Content-Type": "text/html"}), "content-type text/html"),
-        (Reply(200, b"\xff\xfe\x00garbage", JSON), "body is not JSON"),
-        (Reply(200, b"[" * 50_000, JSON), "body is not JSON"),
-        (Reply.json([completion()]), "expected an object, got an array"),
-        (Reply.json(None), "expected an object, got null"),
-        (Reply.json({}), "choices: missing"),
-        (Reply.json({"error": {"message": "upstream failed"}}), "choices: missing"),
-        (Reply.json(_with(("choices",), {"0": {}})), "choices: expected an array, got an object"),
-        (Reply.json(_with(("choices", 0), "hi")), "choices[0]: expected an object, got a string"),
         (
-            Reply.json(_without(completion(), "choices", 0, "message")),
+            Reply(status=200, body=b'{"id": "chatcmpl-1", "choices": [', headers=JSON),
+            "body is not JSON",
+        ),
+        (
+            Reply(status=200, body=json.dumps(completion()).encode()[:-40], headers=JSON),
+            "body is not JSON",
+        ),
+        (Reply(status=200, body=b"", headers=JSON), "empty body"),
+        (Reply(status=204, body=b""), "empty body"),
+        (
+            Reply(status=200, body=HTML, headers={"Content-Type": "text/html"}),
+            "content-type text/html",
+        ),
+        (Reply(status=200, body=b"\xff\xfe\x00garbage", headers=JSON), "body is not JSON"),
+        (Reply(status=200, body=b"[" * 50_000, headers=JSON), "body is not JSON"),
+        (_json([completion()]), "expected an object, got an array"),
+        (_json(None), "expected an object, got null"),
+        (_json({}), "choices: missing"),
+        (_json({"error": {"message": "upstream failed"}}), "choices: missing"),
+        (_json(_with(("choices",), {"0": {}})), "choices: expected an array, got an object"),
+        (_json(_with(("choices", 0), "hi")), "choices[0]: expected an object, got a string"),
+        (
+            _json(_without(completion(), "choices", 0, "message")),
             "choices[0].message: missing",
         ),
         (
-            Reply.json(_with(("choices", 0, "message"), "hi")),
+            _json(_with(("choices", 0, "message"), "hi")),
             "choices[0].message: expected an object",
         ),
         (
-            Reply.json(_with(("choices", 0, "message", "content"), ["a"])),
+            _json(_with(("choices", 0, "message", "content"), ["a"])),
             "choices[0].message.content: expected a string, got an array",
         ),
-        (Reply.json(_with(("usage",), "lots")), "usage: expected an object, got a string"),
-        (Reply.json(_with(("created",), True)), "created: expected an integer, got a boolean"),
+        (_json(_with(("usage",), "lots")), "usage: expected an object, got a string"),
+        (_json(_with(("created",), True)), "created: expected an integer, got a boolean"),
     ],
 )
 def test_a_200_that_is_not_a_chat_completion(call: Caller, server, reply, problem):
-    server.responder = lambda _: reply
+    server.default = reply
     with pytest.raises(APIResponseValidationError) as caught:
         call()
     error = caught.value
@@ -93,7 +108,7 @@ def test_a_200_that_is_not_a_chat_completion(call: Caller, server, reply, proble
 
 
 def test_an_html_502_is_retried_then_raised_with_the_page_attached(call: Caller, server):
-    server.responder = lambda _: Reply(502, HTML, {"Content-Type": "text/html"})
+    server.default = Reply(status=502, body=HTML, headers={"Content-Type": "text/html"})
     with pytest.raises(InternalServerError) as caught:
         call()
     assert caught.value.body == HTML.decode()
@@ -116,13 +131,13 @@ def test_an_html_502_is_retried_then_raised_with_the_page_attached(call: Caller,
     ],
 )
 def test_what_real_servers_send_is_accepted(call: Caller, server, data):
-    server.responder = lambda _: Reply.json(data)
+    server.default = _json(data)
     assert isinstance(call(), ChatCompletion)
 
 
 def test_refusal_and_extra_fields_are_kept(call: Caller, server):
     message = {"role": "assistant", "content": None, "refusal": "I can't help.", "audio": None}
-    server.responder = lambda _: Reply.json(_with(("choices", 0, "message"), message))
+    server.default = _json(_with(("choices", 0, "message"), message))
     result = call()
     assert result.choices[0].message.content is None
     assert result.choices[0].message.refusal == "I can't help."
@@ -130,8 +145,8 @@ def test_refusal_and_extra_fields_are_kept(call: Caller, server):
 
 
 def test_json_under_a_wrong_content_type_is_still_read(call: Caller, server):
-    server.responder = lambda _: Reply(
-        200, json.dumps(completion()).encode(), {"Content-Type": "text/plain"}
+    server.default = Reply(
+        status=200, body=json.dumps(completion()).encode(), headers={"Content-Type": "text/plain"}
     )
     assert call().id == "chatcmpl-AbC123"
 

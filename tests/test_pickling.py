@@ -35,18 +35,18 @@ from chat_image import (
     RateLimitError,
     UserMessage,
 )
+from chat_image.testing import FakeGateway, RecordedRequest, Reply
 from conftest import API_KEY
-from loopback import LoopbackServer, Recorded, Reply
 
 REPLIES = {
-    "400": Reply.error(400, "image too large", **{"x-request-id": "req_400"}),
-    "401": Reply.error(401, "bad key"),
-    "418": Reply.json({"detail": ["odd", 1]}, 418, **{"x-request-id": "req_418"}),
-    "429": Reply.error(429, "slow down", **{"x-request-id": "req_429"}),
-    "500": Reply(500, b"<html>oops</html>", {"Content-Type": "text/html"}),
-    "not_json": Reply(200, b"not json", {"Content-Type": "text/plain"}),
-    "closed": Reply.closed(),
-    "hang": Reply.hang(),
+    "400": Reply(status=400, message="image too large", headers={"x-request-id": "req_400"}),
+    "401": Reply(status=401, message="bad key"),
+    "418": Reply(status=418, body={"detail": ["odd", 1]}, headers={"x-request-id": "req_418"}),
+    "429": Reply(status=429, message="slow down", headers={"x-request-id": "req_429"}),
+    "500": Reply(status=500, body=b"<html>oops</html>", headers={"Content-Type": "text/html"}),
+    "not_json": Reply(body=b"not json", headers={"Content-Type": "text/plain"}),
+    "closed": Reply(fault="close"),
+    "hang": Reply(fault="hang"),
 }
 EXPECTED: dict[str, type[Exception]] = {
     "400": BadRequestError,
@@ -107,7 +107,7 @@ def workers() -> Iterator[ProcessPoolExecutor]:
 
 
 @pytest.fixture
-def answering(server: LoopbackServer) -> LoopbackServer:
+def answering(server: FakeGateway) -> FakeGateway:
     server.responder = lambda request: REPLIES[request.headers["X-Case"]]
     return server
 
@@ -118,7 +118,7 @@ def _raised(case: str, url: str) -> ChatImageError:
     return caught.value
 
 
-def _url(case: str, server: LoopbackServer) -> str:
+def _url(case: str, server: FakeGateway) -> str:
     # Nothing listens on a port just bound and closed: the connection is refused.
     return f"http://127.0.0.1:{_closed_port()}" if case == "refused" else server.url
 
@@ -172,8 +172,8 @@ def test_pool_map_gets_the_error_instead_of_hanging(answering):
     assert caught.value.error_message == "slow down"
 
 
-def _echoing(request: Recorded) -> Reply:
-    return Reply.error(400, f"bad key {API_KEY}", **{"x-request-id": API_KEY})
+def _echoing(request: RecordedRequest) -> Reply:
+    return Reply(status=400, message=f"bad key {API_KEY}", headers={"x-request-id": API_KEY})
 
 
 def test_a_pickled_error_keeps_the_echoed_key_masked(answering):

@@ -6,8 +6,9 @@ import asyncio
 import threading
 
 from chat_image import AsyncChatImage, UserMessage
+from chat_image.testing import Reply
+from completions import completion
 from conftest import API_KEY
-from loopback import Reply, completion
 
 
 def test_150_concurrent_calls_are_in_flight_together(server):
@@ -19,7 +20,7 @@ def test_150_concurrent_calls_are_in_flight_together(server):
 
     def all_at_once(_):
         barrier.wait()
-        return Reply.json(completion())
+        return Reply(body=completion())
 
     server.responder = all_at_once
 

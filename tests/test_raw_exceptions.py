@@ -24,8 +24,8 @@ from chat_image import (
     UnknownPart,
     UserMessage,
 )
+from chat_image.testing import Reply
 from conftest import API_KEY
-from loopback import Reply
 
 NOT_JSON = {"bytes": b"\x00", "set": {1, 2}, "nan": math.nan, "inf": [math.inf]}
 
@@ -217,7 +217,7 @@ def test_a_connection_error_names_the_host_and_port(call):
     [("https://new.example/v1/chat/completions", True), ("/v2/chat/completions", False)],
 )
 def test_a_redirect_says_where_it_pointed(location, absolute, call, server):
-    server.responder = lambda _: Reply(301, b"", {"Location": location})
+    server.default = Reply(status=301, body=b"", headers={"Location": location})
     with pytest.raises(APIStatusError) as caught:
         call()
     target = location if absolute else server.url + location

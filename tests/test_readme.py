@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from chat_image.testing import FakeGateway, Reply
+from completions import completion
 from conftest import API_KEY
-from loopback import LoopbackServer, Reply, completion, in_turn
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -32,23 +33,23 @@ def test_readme_has_a_typed_and_a_dict_quickstart():
 
 
 @pytest.mark.parametrize("index", [0, 1])
-def test_quickstart_block_runs(index, server: LoopbackServer, monkeypatch, capsys):
+def test_quickstart_block_runs(index, server: FakeGateway, monkeypatch, capsys):
     monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.url + "/v1")
     monkeypatch.setenv("CHAT_IMAGE_API_KEY", API_KEY)
     exec(compile(_quickstart_blocks()[index], f"README.md[{index}]", "exec"), {})
     assert "A wooden boardwalk" in capsys.readouterr().out
     assert server.last.path == "/v1/chat/completions"
-    assert server.last.json()["messages"][-1]["role"] == "user"
+    assert server.last.json["messages"][-1]["role"] == "user"
 
 
 def _errors_blocks() -> list[str]:
     return _blocks("Errors and retries")
 
 
-def test_errors_example_runs_and_catches_a_rate_limit(server: LoopbackServer, monkeypatch, capsys):
+def test_errors_example_runs_and_catches_a_rate_limit(server: FakeGateway, monkeypatch, capsys):
     monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.url + "/v1")
     monkeypatch.setenv("CHAT_IMAGE_API_KEY", API_KEY)
-    server.responder = lambda _: Reply.error(429, "Slow down", **{"x-request-id": "req_9"})
+    server.default = Reply(status=429, message="Slow down", headers={"x-request-id": "req_9"})
     exec(compile(_errors_blocks()[0], "README.md[errors]", "exec"), {})
     assert capsys.readouterr().out == "rate limited (request req_9): Slow down\n"
     assert server.count == 1  # max_retries=0 for the call
@@ -65,14 +66,15 @@ def test_errors_section_lists_every_exported_error():
             assert name in tree, name
 
 
-def test_generated_client_example_retries(server: LoopbackServer):
+def test_generated_client_example_retries(server: FakeGateway):
     from chat_image_api.api.chat import create_chat_completion
     from chat_image_api.models import ChatCompletionRequest, ChatMessage
 
     block = _errors_blocks()[1].replace("https://your-gateway.example", server.url)
     namespace: dict = {}
     exec(compile(block, "README.md[transport]", "exec"), namespace)
-    server.responder = in_turn(Reply.closed(), Reply.json(completion()))
+    server.api_key = "sk-..."  # the block's placeholder: the gateway takes only that key
+    server.queue(Reply(fault="close"), Reply(body=completion()))
     body = ChatCompletionRequest(
         model="m", messages=[ChatMessage(role="user", content="x")], max_tokens=1
     )
@@ -85,7 +87,7 @@ def _images_blocks() -> list[str]:
     return _blocks("Images")
 
 
-def test_images_block_runs(server: LoopbackServer, monkeypatch, tmp_path, capsys):
+def test_images_block_runs(server: FakeGateway, monkeypatch, tmp_path, capsys):
     from samples import image_bytes
 
     monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.url + "/v1")
@@ -95,7 +97,7 @@ def test_images_block_runs(server: LoopbackServer, monkeypatch, tmp_path, capsys
     (tmp_path / "dog.webp").write_bytes(image_bytes("WEBP"))
     exec(compile(_images_blocks()[0], "README.md[images]", "exec"), {})
     assert "A wooden boardwalk" in capsys.readouterr().out
-    content = server.last.json()["messages"][0]["content"]
+    content = server.last.json["messages"][0]["content"]
     assert [part["type"] for part in content] == ["text", "image_url", "image_url", "image_url"]
     assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
     assert content[2]["image_url"]["url"].startswith("data:image/webp;base64,")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from chat_image.testing import FakeGateway, Reply
 from conftest import API_KEY
-from loopback import LoopbackServer, Reply
 from streams import USAGE, WORDS, answer_events
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -18,11 +18,11 @@ def _streaming_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 
-def _serve(server: LoopbackServer, monkeypatch) -> None:
+def _serve(server: FakeGateway, monkeypatch) -> None:
     monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.url + "/v1")
     monkeypatch.setenv("CHAT_IMAGE_API_KEY", API_KEY)
-    server.responder = lambda _: Reply.stream(
-        answer_events(usage=True), **{"x-request-id": "req_stream"}
+    server.default = Reply(
+        stream_body=answer_events(usage=True), headers={"x-request-id": "req_stream"}
     )
 
 
@@ -34,14 +34,14 @@ def test_the_sync_block_streams_and_prints_the_final_completion(server, monkeypa
         f"stop {USAGE['total_tokens']}",
         "req_stream",
     ]
-    assert server.last.json()["stream_options"] == {"include_usage": True}
+    assert server.last.json["stream_options"] == {"include_usage": True}
 
 
 def test_the_async_block_accumulates(server, monkeypatch, capsys):
     _serve(server, monkeypatch)
     exec(compile(_streaming_blocks()[1], "README.md[streaming async]", "exec"), {})
     assert capsys.readouterr().out == "".join(WORDS) + "\n"
-    assert server.last.json()["stream"] is True
+    assert server.last.json["stream"] is True
 
 
 def test_the_failure_table_names_real_errors():

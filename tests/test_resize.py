@@ -150,6 +150,6 @@ def test_resized_images_are_sent(client, server):
     client.chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": [part]}], max_tokens=9
     )
-    url = server.last.json()["messages"][0]["content"][0]["image_url"]["url"]
+    url = server.last.json["messages"][0]["content"][0]["image_url"]["url"]
     assert url.startswith("data:image/webp;base64,")
     assert url == part.image_url.url

@@ -33,8 +33,9 @@ from chat_image import (
     UnprocessableEntityError,
     UserMessage,
 )
+from chat_image.testing import Reply
+from completions import completion
 from conftest import API_KEY, Caller
-from loopback import Reply, completion, in_turn
 
 NOW = 1_750_000_000.0
 # No jitter and a fixed clock: the waits are exact.
@@ -54,7 +55,7 @@ EXACT = RetryPolicy(clock=lambda: NOW, random=lambda: 0.0)
     ],
 )
 def test_retried_statuses_are_sent_three_times_then_raise(call: Caller, server, status, error):
-    server.responder = lambda _: Reply.error(status)
+    server.default = Reply(status=status)
     with pytest.raises(error) as caught:
         call(client={"retry_policy": EXACT})
     assert type(caught.value) is error
@@ -75,7 +76,7 @@ def test_retried_statuses_are_sent_three_times_then_raise(call: Caller, server, 
     ],
 )
 def test_other_client_errors_are_sent_once(call: Caller, server, status, error):
-    server.responder = lambda _: Reply.error(status)
+    server.default = Reply(status=status)
     with pytest.raises(error):
         call()
     assert server.count == 1
@@ -83,7 +84,7 @@ def test_other_client_errors_are_sent_once(call: Caller, server, status, error):
 
 
 def test_a_retry_that_succeeds_returns_the_completion(call: Caller, server):
-    server.responder = in_turn(Reply.error(503), Reply.error(429), Reply.json(completion()))
+    server.queue(Reply(status=503), Reply(status=429), Reply(body=completion()))
     result = call(client={"retry_policy": EXACT})
     assert isinstance(result, ChatCompletion)
     assert server.count == 3
@@ -93,7 +94,7 @@ def test_a_retry_that_succeeds_returns_the_completion(call: Caller, server):
 
 
 def test_backoff_is_jittered_within_a_quarter(call: Caller, server):
-    server.responder = lambda _: Reply.error(500)
+    server.default = Reply(status=500)
     with pytest.raises(InternalServerError):
         call(client={"max_retries": 5})
     assert server.count == 6
@@ -114,21 +115,21 @@ def test_backoff_is_jittered_within_a_quarter(call: Caller, server):
     ],
 )
 def test_retry_after_headers_set_the_wait(call: Caller, server, headers, waits):
-    server.responder = lambda _: Reply.error(429, **headers)
+    server.default = Reply(status=429, headers=headers)
     with pytest.raises(RateLimitError):
         call(client={"retry_policy": EXACT})
     assert call.sleeps == waits
 
 
 def test_x_should_retry_false_stops_a_retry(call: Caller, server):
-    server.responder = lambda _: Reply.error(503, **{"x-should-retry": "false"})
+    server.default = Reply(status=503, headers={"x-should-retry": "false"})
     with pytest.raises(InternalServerError):
         call()
     assert server.count == 1
 
 
 def test_x_should_retry_true_retries_a_400(call: Caller, server):
-    server.responder = lambda _: Reply.error(400, **{"x-should-retry": "true"})
+    server.default = Reply(status=400, headers={"x-should-retry": "true"})
     with pytest.raises(BadRequestError):
         call()
     assert server.count == 3
@@ -136,7 +137,7 @@ def test_x_should_retry_true_retries_a_400(call: Caller, server):
 
 @pytest.mark.parametrize(("client_retries", "expected"), [(0, 1), (1, 2), (4, 5)])
 def test_max_retries_on_the_client(call: Caller, server, client_retries, expected):
-    server.responder = lambda _: Reply.error(503)
+    server.default = Reply(status=503)
     with pytest.raises(InternalServerError):
         call(client={"max_retries": client_retries})
     assert server.count == expected
@@ -144,7 +145,7 @@ def test_max_retries_on_the_client(call: Caller, server, client_retries, expecte
 
 @pytest.mark.parametrize(("call_retries", "expected"), [(0, 1), (3, 4)])
 def test_max_retries_per_call_overrides_the_client(call: Caller, server, call_retries, expected):
-    server.responder = lambda _: Reply.error(503)
+    server.default = Reply(status=503)
     with pytest.raises(InternalServerError):
         call(client={"max_retries": 1}, max_retries=call_retries)
     assert server.count == expected
@@ -162,7 +163,7 @@ def test_bad_max_retries_is_refused_before_sending(call: Caller, server, bad):
 
 
 def test_connection_closed_without_an_answer_is_retried(call: Caller, server):
-    server.responder = lambda _: Reply.closed()
+    server.default = Reply(fault="close")
     with pytest.raises(APIConnectionError) as caught:
         call()
     assert not isinstance(caught.value, APITimeoutError)
@@ -171,7 +172,7 @@ def test_connection_closed_without_an_answer_is_retried(call: Caller, server):
 
 
 def test_connection_dropped_mid_body_is_retried(call: Caller, server):
-    server.responder = lambda _: Reply.dropped_mid_body()
+    server.default = Reply(fault="drop_mid_body")
     with pytest.raises(APIConnectionError) as caught:
         call()
     assert server.count == 3
@@ -179,7 +180,7 @@ def test_connection_dropped_mid_body_is_retried(call: Caller, server):
 
 
 def test_connection_dropped_mid_body_then_recovered(call: Caller, server):
-    server.responder = in_turn(Reply.dropped_mid_body(), Reply.json(completion()))
+    server.queue(Reply(fault="drop_mid_body"), Reply(body=completion()))
     assert isinstance(call(), ChatCompletion)
     assert server.count == 2
 
@@ -197,7 +198,7 @@ def test_connection_refused_is_retried(call: Caller):
 
 
 def test_a_server_that_never_answers_times_out_on_each_attempt(call: Caller, server):
-    server.responder = lambda _: Reply.hang()
+    server.default = Reply(fault="hang")
     with pytest.raises(APITimeoutError) as caught:
         call(timeout=0.2)
     assert "read timeout" in str(caught.value)
@@ -206,14 +207,14 @@ def test_a_server_that_never_answers_times_out_on_each_attempt(call: Caller, ser
 
 
 def test_the_clients_timeout_applies_when_the_call_names_none(call: Caller, server):
-    server.responder = lambda _: Reply.hang()
+    server.default = Reply(fault="hang")
     with pytest.raises(APITimeoutError):
         call(client={"timeout": 0.2, "max_retries": 0})
     assert server.count == 1
 
 
 def test_per_call_timeout_beats_the_clients(call: Caller, server):
-    server.responder = lambda _: Reply.hang()
+    server.default = Reply(fault="hang")
     with pytest.raises(APITimeoutError):
         call(client={"timeout": 600, "max_retries": 0}, timeout=httpx.Timeout(0.2))
     assert server.count == 1
@@ -235,7 +236,7 @@ def test_default_timeouts_are_short_to_connect_and_long_to_read(server):
 
 
 def test_callers_own_http_client_still_gets_retries(server):
-    server.responder = in_turn(Reply.error(503), Reply.closed(), Reply.json(completion()))
+    server.queue(Reply(status=503), Reply(fault="close"), Reply(body=completion()))
     sleeps: list[float] = []
     with httpx.Client() as http:
         chat = ChatImage(api_key=API_KEY, base_url=server.url, http_client=http)
@@ -247,7 +248,7 @@ def test_callers_own_http_client_still_gets_retries(server):
 
 
 def test_async_callers_own_http_client_still_gets_retries(server):
-    server.responder = in_turn(Reply.error(429), Reply.json(completion()))
+    server.queue(Reply(status=429), Reply(body=completion()))
 
     async def main() -> ChatCompletion:
         async with httpx.AsyncClient() as http:
@@ -262,7 +263,7 @@ def test_async_callers_own_http_client_still_gets_retries(server):
 
 
 def test_callers_http_client_timeout_is_kept_unless_overridden(server):
-    server.responder = lambda _: Reply.hang()
+    server.default = Reply(fault="hang")
     with httpx.Client(timeout=httpx.Timeout(0.2)) as http:
         chat = ChatImage(api_key=API_KEY, base_url=server.url, http_client=http, max_retries=0)
         assert chat.timeout == httpx.Timeout(0.2)
@@ -275,7 +276,7 @@ def test_callers_http_client_timeout_is_kept_unless_overridden(server):
 
 
 def test_retries_are_logged_with_the_path_only(call: Caller, server, caplog):
-    server.responder = in_turn(Reply.error(503), Reply.json(completion()))
+    server.queue(Reply(status=503), Reply(body=completion()))
     with caplog.at_level(logging.INFO, logger="chat_image"):
         call(client={"retry_policy": EXACT})
     retries = [r.getMessage() for r in caplog.records if r.name == "chat_image"]
@@ -291,7 +292,7 @@ def test_a_streamed_inline_image_body_is_resent_whole_on_retry(call: Caller, ser
     from samples import SIGNATURES
 
     image = SIGNATURES["PNG"] + bytes(range(256)) * 2048  # ~512 KiB: streamed, not buffered
-    server.responder = in_turn(Reply.error(503), Reply.json(completion()))
+    server.queue(Reply(status=503), Reply(body=completion()))
     call(
         client={"retry_policy": EXACT},
         messages=[UserMessage([ImagePart.from_bytes(image)])],
@@ -299,4 +300,4 @@ def test_a_streamed_inline_image_body_is_resent_whole_on_retry(call: Caller, ser
     first, second = server.requests
     assert first.size == second.size > len(image)
     assert first.sha256 == second.sha256
-    assert first.json() == second.json()
+    assert first.json == second.json

@@ -20,8 +20,9 @@ from chat_image import (
     InvalidInputError,
     UserMessage,
 )
+from chat_image.testing import Reply
+from completions import completion
 from conftest import API_KEY, Caller
-from loopback import Reply, completion, in_turn
 
 
 def test_generated_client_repr_hides_the_token_before_and_after_use():
@@ -66,24 +67,24 @@ def test_friendly_clients_repr_hides_the_key(server):
 @pytest.mark.parametrize(
     ("reply", "error_type"),
     [
-        (Reply.error(401, "Incorrect API key provided"), AuthenticationError),
+        (Reply(status=401, message="Incorrect API key provided"), AuthenticationError),
         (
-            Reply(200, b"<html>nope</html>", {"Content-Type": "text/html"}),
+            Reply(status=200, body=b"<html>nope</html>", headers={"Content-Type": "text/html"}),
             APIResponseValidationError,
         ),
-        (Reply.closed(), APIConnectionError),
-        (Reply.hang(), APITimeoutError),
+        (Reply(fault="close"), APIConnectionError),
+        (Reply(fault="hang"), APITimeoutError),
     ],
 )
 def test_no_error_shows_the_key(call: Caller, server, reply, error_type):
-    server.responder = lambda _: reply
+    server.default = reply
     # A tiny timeout only where no answer comes: a busy machine may be slower than 0.2 s.
     timeout = 0.2 if reply.fault == "hang" else None
     with pytest.raises(error_type) as caught:
         call(timeout=timeout, max_retries=1)
     assert API_KEY not in _everything_printable(caught.value)
     # The key did go out: the test would see it if an error printed the request headers.
-    assert server.last.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert server.last.has_api_key(API_KEY)
 
 
 def test_input_errors_do_not_show_the_key(call: Caller):
@@ -94,7 +95,7 @@ def test_input_errors_do_not_show_the_key(call: Caller):
 
 def test_a_server_that_echoes_the_key_has_it_masked(call: Caller, server):
     message = f"Incorrect API key provided: {API_KEY}. Find your key at https://example.com"
-    server.responder = lambda _: Reply.error(401, message)
+    server.default = Reply(status=401, message=message)
     with pytest.raises(AuthenticationError) as caught:
         call()
     error = caught.value
@@ -102,15 +103,15 @@ def test_a_server_that_echoes_the_key_has_it_masked(call: Caller, server):
     assert "Incorrect API key provided: [redacted]." in str(error)
     assert error.body["error"]["message"].startswith("Incorrect API key provided: [redacted]")
 
-    server.responder = lambda _: Reply(200, f"<p>hello {API_KEY}</p>".encode(), {})
+    server.default = Reply(status=200, body=f"<p>hello {API_KEY}</p>".encode())
     with pytest.raises(APIResponseValidationError) as caught_validation:
         call()
     assert API_KEY not in _everything_printable(caught_validation.value)
 
 
 def test_debug_logs_do_not_show_the_key(call: Caller, server, caplog):
-    server.responder = in_turn(
-        Reply.error(503), Reply.closed(), Reply.json(completion()), Reply.error(401)
+    server.queue(
+        Reply(status=503), Reply(fault="close"), Reply(body=completion()), Reply(status=401)
     )
     with caplog.at_level(logging.DEBUG):
         call(client={"retry_policy": _no_wait()})

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chat_image._sse import SSEDecoder
-from loopback import Reply
+from chat_image.testing import Reply
 from streams import answer_chunks
 
 
@@ -114,7 +114,7 @@ def _stream_of(newline: bytes, *, space: bool = True, comments: bool = False) ->
 def test_conformance_end_to_end(stream_call, server, body, size):
     """The body cut in pieces of `size` bytes, each sent after a pause."""
     pieces = [body[i : i + size] for i in range(0, len(body), size)]
-    server.responder = lambda _: Reply.stream(pieces, pause=0.0005 if size == 1 else 0.005)
+    server.default = Reply(stream_body=pieces, pause=0.0005 if size == 1 else 0.005)
     outcome = stream_call.stream(final=True)
     assert outcome.error is None
     assert outcome.completion is not None
@@ -125,7 +125,7 @@ def test_multi_line_data_end_to_end(stream_call, server):
     """A chunk's JSON spread over several `data:` lines is joined with newlines."""
     lines = [json.dumps(c, indent=1).encode().split(b"\n") for c in answer_chunks()]
     events = [b"".join(b"data: " + line + b"\n" for line in chunk) + b"\n" for chunk in lines]
-    server.responder = lambda _: Reply.stream([*events, b"data: [DONE]\n\n"])
+    server.default = Reply(stream_body=[*events, b"data: [DONE]\n\n"])
     outcome = stream_call.stream(final=True)
     assert outcome.error is None
     assert outcome.completion is not None

@@ -13,7 +13,7 @@ from chat_image import (
     parse_chat_completion_chunk,
 )
 from chat_image._chunks import chunk_of_completion
-from loopback import completion
+from completions import completion
 from streams import USAGE, chunk, usage_chunk
 
 

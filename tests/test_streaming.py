@@ -25,15 +25,16 @@ from chat_image import (
     Stream,
     UserMessage,
 )
+from chat_image.testing import Reply
+from completions import completion
 from conftest import API_KEY
-from loopback import Reply, completion, in_turn
 from streams import USAGE, WORDS, answer_events, chunk, event
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_chunks_arrive_typed_and_add_up_to_the_final_completion(stream_call, server):
-    server.responder = lambda _: Reply.stream(answer_events(), **{"x-request-id": "req_s1"})
+    server.default = Reply(stream_body=answer_events(), headers={"x-request-id": "req_s1"})
     outcome = stream_call.stream(final=True)
     assert outcome.error is None
     assert all(isinstance(c, ChatCompletionChunk) for c in outcome.chunks)
@@ -54,14 +55,14 @@ def test_chunks_arrive_typed_and_add_up_to_the_final_completion(stream_call, ser
     )
     assert final.usage is None
     assert outcome.request_id == "req_s1"
-    assert outcome.headers["content-type"] == "text/event-stream"
+    assert outcome.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert outcome.retries_taken == 0
 
 
 def test_the_request_asks_for_a_stream_and_usage(stream_call, server):
-    server.responder = lambda _: Reply.stream(answer_events(usage=True))
+    server.default = Reply(stream_body=answer_events(usage=True))
     outcome = stream_call.stream(final=True, stream_options={"include_usage": True})
-    body = server.last.json()
+    body = server.last.json
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
     usage_chunk = outcome.chunks[-1]
@@ -75,8 +76,8 @@ def test_the_request_asks_for_a_stream_and_usage(stream_call, server):
 
 def test_a_call_without_stream_sends_neither_field(client: ChatImage, server):
     client.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
-    assert "stream" not in server.last.json()
-    assert "stream_options" not in server.last.json()
+    assert "stream" not in server.last.json
+    assert "stream_options" not in server.last.json
 
 
 @pytest.mark.parametrize(
@@ -109,7 +110,7 @@ def test_unknown_and_missing_arguments_are_type_errors(client: ChatImage, server
 
 
 def test_a_gateway_that_ignores_stream_answers_with_one_equivalent_chunk(stream_call, server):
-    server.responder = lambda _: Reply.json(completion("Whole answer."))
+    server.default = Reply(body=completion("Whole answer."))
     outcome = stream_call.stream(final=True)
     assert outcome.error is None
     [only] = outcome.chunks
@@ -136,7 +137,7 @@ def test_events_arrive_as_the_server_sends_them(server, client: ChatImage):
         yield event(chunk(" second", finish_reason="stop"))
         yield event(b"[DONE]")
 
-    server.responder = lambda _: Reply.stream(pieces())
+    server.default = Reply(stream_body=pieces())
     with client.chat.completions.create(
         model="m", messages=[UserMessage("x")], max_tokens=1, stream=True
     ) as stream:
@@ -156,7 +157,7 @@ def _fail_inside(stream: Stream[ChatCompletionChunk]) -> None:
 @pytest.mark.parametrize("how", ["break", "exception", "close"])
 def test_streams_left_early_give_back_their_connection(server, how):
     """A pool of one connection: each stream left early must free it for the next one."""
-    server.responder = lambda _: Reply.stream(itertools.repeat(event(chunk("x"))), pause=0.01)
+    server.default = Reply(stream_body=itertools.repeat(event(chunk("x"))), pause=0.01)
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     http = httpx.Client(limits=limits, timeout=httpx.Timeout(5.0, pool=2.0))
     with ChatImage(api_key=API_KEY, base_url=server.url, http_client=http) as client:
@@ -179,7 +180,7 @@ def test_streams_left_early_give_back_their_connection(server, how):
 
 
 def test_async_streams_left_early_give_back_their_connection(server):
-    server.responder = lambda _: Reply.stream(itertools.repeat(event(chunk("x"))), pause=0.01)
+    server.default = Reply(stream_body=itertools.repeat(event(chunk("x"))), pause=0.01)
 
     async def main() -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -203,8 +204,8 @@ def test_async_streams_left_early_give_back_their_connection(server):
 
 
 def test_a_finished_stream_reuses_its_connection(server):
-    streamed = Reply.stream(answer_events())
-    server.responder = in_turn(streamed, streamed, streamed, Reply.json(completion()))
+    streamed = Reply(stream_body=answer_events())
+    server.queue(streamed, streamed, streamed, Reply(body=completion()))
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     http = httpx.Client(limits=limits, timeout=httpx.Timeout(5.0, pool=2.0))
     with ChatImage(api_key=API_KEY, base_url=server.url, http_client=http) as client:
@@ -223,7 +224,7 @@ def test_a_finished_stream_reuses_its_connection(server):
 def test_the_final_completion_of_a_stream_closed_early_is_refused(client: ChatImage, server):
     from chat_image import ChatImageError
 
-    server.responder = lambda _: Reply.stream(answer_events())
+    server.default = Reply(stream_body=answer_events())
     stream = client.chat.completions.create(
         model="m", messages=[UserMessage("x")], max_tokens=1, stream=True
     )
@@ -246,14 +247,15 @@ def test_the_retry_transport_passes_a_stream_through_unbuffered(server, kind):
         release.wait(10)
         yield event(chunk(" rest", finish_reason="stop"))
 
-    server.responder = in_turn(Reply.error(503), Reply.stream(pieces()))
+    server.queue(Reply(status=503), Reply(stream_body=pieces()))
     transport = RetryTransport(max_retries=2, sleep=lambda _: None)
     body = {"model": "m", "messages": [], "max_tokens": 1, "stream": True}
     url = server.url + "/v1/chat/completions"
+    auth = {"Authorization": f"Bearer {API_KEY}"}
     if kind == "sync":
         with (
             httpx.Client(transport=transport) as http,
-            http.stream("POST", url, json=body) as response,
+            http.stream("POST", url, json=body, headers=auth) as response,
         ):
             first = next(response.iter_lines())
             assert not release.is_set()
@@ -267,7 +269,7 @@ def test_the_retry_transport_passes_a_stream_through_unbuffered(server, kind):
             transport._async_sleep = no_wait
             async with (
                 httpx.AsyncClient(transport=transport) as http,
-                http.stream("POST", url, json=body) as response,
+                http.stream("POST", url, json=body, headers=auth) as response,
             ):
                 line = await anext(response.aiter_lines())
                 assert not release.is_set()

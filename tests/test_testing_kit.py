@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import itertools
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -126,6 +128,38 @@ def test_a_default_answer_can_be_set(gateway: FakeGateway):
 def test_queue_takes_a_reply_or_fields_not_both(gateway: FakeGateway):
     with pytest.raises(TypeError):
         gateway.queue(Reply(), content="x")
+    with pytest.raises(TypeError, match="Reply objects"):
+        gateway.queue(Reply(), {"content": "x"})  # type: ignore[arg-type]
+    assert gateway.queued == 0
+
+
+def test_queue_takes_several_replies_in_order(gateway: FakeGateway):
+    last = gateway.queue(Reply(status=503), Reply(content="second"), Reply(content="third"))
+    assert last == Reply(content="third")
+    assert gateway.queued == 3
+    assert _post(gateway, _body()).status_code == 503
+    contents = [_post(gateway, _body()).json()["choices"][0]["message"]["content"] for _ in "ab"]
+    assert contents == ["second", "third"]
+
+
+def test_a_raw_body_is_never_streamed(gateway: FakeGateway):
+    gateway.queue(body={"id": "x", "choices": []})
+    response = _post(gateway, _body(stream=True))
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"id": "x", "choices": []}
+
+
+def test_each_request_records_the_port_it_came_from(gateway: FakeGateway):
+    with httpx.Client() as one, httpx.Client() as other:
+        for http in (one, one, other):
+            http.post(
+                gateway.base_url + "/chat/completions",
+                json=_body(),
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
+    first, again, elsewhere = (request.client_port for request in gateway.requests)
+    assert first == again != elsewhere
+    assert first > 0
 
 
 @pytest.mark.parametrize(
@@ -137,6 +171,11 @@ def test_queue_takes_a_reply_or_fields_not_both(gateway: FakeGateway):
         ({"fault": "explode"}, "fault"),
         ({"fault": "pings_only", "stream": False}, "stream fault"),
         ({"tool_calls": [{"name": "f"}]}, "tool_call()"),
+        ({"stream_body": b"data: x\n\n"}, "iterable of bytes"),
+        ({"stream_body": [b"data: x\n\n", "text"]}, r"stream_body\[1\]"),
+        ({"stream_body": [b"x"], "stream": False}, "neither stream=False nor body"),
+        ({"stream_body": [b"x"], "body": b"y"}, "neither stream=False nor body"),
+        ({"stream_body": [b"x"], "fault": "error_event"}, "not a stream_body"),
     ],
 )
 def test_a_reply_refuses_bad_fields(fields, problem):
@@ -321,6 +360,49 @@ def test_concurrent_requests_are_all_recorded(gateway: FakeGateway):
 
     assert len(asyncio.run(main())) == 40
     assert sorted(r.json["max_tokens"] for r in gateway.requests) == list(range(1, 41))
+
+
+def test_requests_answered_at_once_are_counted_and_the_most_kept(gateway: FakeGateway):
+    together = threading.Barrier(3, timeout=30)
+
+    def respond(_) -> None:  # None: the default answers, once all three are being answered
+        together.wait()
+
+    gateway.responder = respond
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda n: _post(gateway, _body(max_tokens=n)), range(1, 4)))
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert (gateway.in_flight, gateway.max_in_flight) == (0, 3)
+
+    gateway.responder = None
+    gateway.clear()
+    assert gateway.max_in_flight == 0
+    for n in range(2):  # one after another: each answer is done before the next request
+        _post(gateway, _body(max_tokens=n + 1))
+    assert (gateway.in_flight, gateway.max_in_flight) == (0, 1)
+
+
+def test_an_answer_still_going_is_in_flight_and_survives_clear():
+    ended: list[BaseException] = []
+
+    def ask(gateway: FakeGateway) -> None:
+        try:
+            _post(gateway, _body())
+        except httpx.HTTPError as exc:  # the gateway stopped: the hanging answer ends unsent
+            ended.append(exc)
+
+    with FakeGateway(api_key=KEY) as gateway:
+        gateway.queue(fault="hang")
+        waiting = threading.Thread(target=ask, args=(gateway,))
+        waiting.start()
+        while gateway.count == 0:  # a request is counted in flight as it is recorded
+            waiting.join(0.01)
+        assert (gateway.in_flight, gateway.max_in_flight) == (1, 1)
+        gateway.clear()
+        assert (gateway.in_flight, gateway.max_in_flight) == (1, 1)
+    waiting.join()
+    assert len(ended) == 1
+    assert gateway.in_flight == 0
 
 
 def test_it_is_an_async_context_manager_too():
@@ -529,6 +611,105 @@ def test_a_cut_off_stream_ends_before_finish_reason_without_done(gateway: FakeGa
     assert lines
     assert all(event["choices"][0]["finish_reason"] is None for event in _events(lines))
     assert "data: [DONE]" not in lines
+
+
+def _raw_stream(gateway: FakeGateway, *, keep: int | None = None) -> tuple[httpx.Response, bytes]:
+    """The status and body bytes of one streamed answer; `keep` pieces, then the client leaves."""
+    received = b""
+    with (
+        httpx.Client() as http,
+        http.stream(
+            "POST",
+            gateway.base_url + "/chat/completions",
+            json=_body(),
+            headers={"Authorization": f"Bearer {KEY}"},
+        ) as response,
+    ):
+        for index, piece in enumerate(response.iter_raw()):
+            received += piece
+            if keep is not None and index + 1 >= keep:
+                break
+    return response, received
+
+
+def test_a_stream_body_is_sent_as_given_each_piece_as_it_comes(gateway: FakeGateway):
+    """Each piece goes out before the next is made: the second waits for the client."""
+    first_read = threading.Event()
+
+    def pieces():
+        yield b"data: one\n\n"
+        yield b""  # sends nothing: an empty HTTP chunk would end the body
+        first_read.wait(10)
+        yield b"da"
+        yield b"ta: two\n\n"
+
+    gateway.queue(stream_body=pieces(), status=202, headers={"x-request-id": "req_raw"})
+    received = b""
+    with (
+        httpx.Client() as http,
+        http.stream(
+            "POST",
+            gateway.base_url + "/chat/completions",
+            json=_body(),  # not asking for a stream: the reply streams anyway
+            headers={"Authorization": f"Bearer {KEY}"},
+        ) as response,
+    ):
+        for piece in response.iter_raw():
+            received += piece
+            if received == b"data: one\n\n":
+                first_read.set()
+    assert first_read.is_set()
+    assert received == b"data: one\n\ndata: two\n\n"
+    assert (response.status_code, response.headers["x-request-id"]) == (202, "req_raw")
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["transfer-encoding"] == "chunked"
+
+
+def test_a_cut_stream_body_sends_every_piece_then_closes(gateway: FakeGateway):
+    gateway.queue(stream_body=[b"data: one\n\n", b'data: {"cho'], fault="cut")
+    received: list[bytes] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.Client() as http,
+        http.stream(
+            "POST",
+            gateway.base_url + "/chat/completions",
+            json=_body(),
+            headers={"Authorization": f"Bearer {KEY}"},
+        ) as response,
+    ):
+        received.extend(response.iter_raw())
+    assert b"".join(received) == b'data: one\n\ndata: {"cho'
+
+
+def test_a_cut_rendered_stream_ends_after_done_without_ending_the_body(gateway: FakeGateway):
+    gateway.queue(content="one two", fault="cut")
+    lines: list[str] = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.Client() as http,
+        http.stream(
+            "POST",
+            gateway.base_url + "/chat/completions",
+            json=_body(stream=True),
+            headers={"Authorization": f"Bearer {KEY}"},
+        ) as response,
+    ):
+        lines.extend(line for line in response.iter_lines() if line)
+    assert lines[-1] == "data: [DONE]"
+    assert "".join(e["choices"][0]["delta"].get("content") or "" for e in _events(lines)) == (
+        "one two"
+    )
+
+
+def test_an_endless_stream_body_runs_until_the_client_leaves(gateway: FakeGateway):
+    gateway.queue(stream_body=itertools.repeat(b": ping\n\n"), pause=0.01)
+    response, received = _raw_stream(gateway, keep=3)
+    assert response.status_code == 200
+    assert received.startswith(b": ping\n\n" * 3)
+    # The gateway is still serving: the endless answer ended with its client.
+    assert _post(gateway, _body()).status_code == 200
+    assert gateway.count == 2
 
 
 @pytest.mark.parametrize(("fault", "done"), [("error_event", False), ("error_event_flat", True)])

@@ -19,8 +19,9 @@ from chat_image import (
     TextPart,
     UserMessage,
 )
+from chat_image.testing import FakeGateway, Reply
+from completions import completion
 from conftest import API_KEY
-from loopback import LoopbackServer, Reply, completion
 
 SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
@@ -49,7 +50,7 @@ def test_seed_example_built_from_typed_objects_is_sent_verbatim(client, server):
         max_tokens=300,
     )
 
-    assert server.last.json() == example
+    assert server.last.json == example
 
 
 def test_request_line_auth_and_content_type(client, server):
@@ -59,7 +60,8 @@ def test_request_line_auth_and_content_type(client, server):
     sent = server.last
     assert sent.method == "POST"
     assert sent.path == "/v1/chat/completions"
-    assert sent.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert sent.headers["Authorization"] == "Bearer [masked]"  # the scheme as sent
+    assert sent.has_api_key(API_KEY)
     assert sent.headers["Content-Type"] == "application/json"
     assert sent.headers["User-Agent"].startswith("chat-image-python/")
 
@@ -84,7 +86,7 @@ def test_each_part_type_and_the_string_shorthand_on_the_wire(client, server):
         max_tokens=50,
         temperature=0.2,
     )
-    assert server.last.json() == {
+    assert server.last.json == {
         "model": "gpt-4o",
         "max_tokens": 50,
         "temperature": 0.2,
@@ -116,13 +118,13 @@ def test_unset_options_are_not_sent_and_extra_body_is(client, server):
         extra_body={"response_format": {"type": "json_object"}},
         extra_headers={"X-Trace": "t-1"},
     )
-    body = server.last.json()
+    body = server.last.json
     assert set(body) == {"model", "messages", "max_tokens", "response_format"}
     assert server.last.headers["X-Trace"] == "t-1"
 
 
 def test_realistic_response_is_typed(client, server):
-    server.responder = lambda _: Reply.json(completion(service_tier="default"))
+    server.default = Reply(body=completion(service_tier="default"))
     result = client.chat.completions.create(
         model="gpt-4o", messages=[UserMessage("hi")], max_tokens=5
     )
@@ -155,17 +157,19 @@ def test_environment_supplies_key_and_url_project_names_first(server, monkeypatc
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("CHAT_IMAGE_API_KEY", "sk-project-env")
     monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.url + "/v1")
+    server.api_key = "sk-project-env"  # any other key is answered 401
     with ChatImage() as chat:
         chat.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
-    assert server.last.headers["Authorization"] == "Bearer sk-project-env"
+    assert server.last.has_api_key("sk-project-env")
 
 
 def test_openai_environment_names_are_the_fallback(server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-env")
     monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+    server.api_key = "sk-openai-env"  # any other key is answered 401
     with ChatImage() as chat:
         chat.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
-    assert server.last.headers["Authorization"] == "Bearer sk-openai-env"
+    assert server.last.has_api_key("sk-openai-env")
 
 
 def test_callers_own_httpx_client_is_used_and_left_open(server):
@@ -174,7 +178,7 @@ def test_callers_own_httpx_client_is_used_and_left_open(server):
     with ChatImage(api_key=API_KEY, base_url=server.url, http_client=http) as chat:
         chat.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
     assert seen == [server.url + "/v1/chat/completions"]
-    assert server.last.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert server.last.has_api_key(API_KEY)
     assert not http.is_closed
     http.close()
 
@@ -191,7 +195,7 @@ def test_async_client_sends_the_same_request(server):
     result = asyncio.run(main())
     assert result.choices[0].message.content
     assert server.last.path == "/v1/chat/completions"
-    assert server.last.json()["messages"] == [
+    assert server.last.json["messages"] == [
         {"role": "user", "content": [{"type": "text", "text": "hi"}]}
     ]
 
@@ -205,10 +209,10 @@ def test_async_callers_own_client(server):
         await http.aclose()
 
     asyncio.run(main())
-    assert server.last.headers["Authorization"] == f"Bearer {API_KEY}"
+    assert server.last.has_api_key(API_KEY)
 
 
-def test_generated_client_reaches_the_server_on_its_own(server: LoopbackServer):
+def test_generated_client_reaches_the_server_on_its_own(server: FakeGateway):
     from chat_image_api import AuthenticatedClient
     from chat_image_api.api.chat import create_chat_completion
     from chat_image_api.models import ChatCompletionRequest, ChatMessage
@@ -220,8 +224,8 @@ def test_generated_client_reaches_the_server_on_its_own(server: LoopbackServer):
     with api:
         response = create_chat_completion.sync_detailed(client=api, body=body)
     assert response.status_code == 200
-    assert server.last.headers["Authorization"] == f"Bearer {API_KEY}"
-    assert server.last.json() == {
+    assert server.last.has_api_key(API_KEY)
+    assert server.last.json == {
         "model": "gpt-4o",
         "messages": [{"role": "user", "content": "hi"}],
         "max_tokens": 3,
@@ -258,6 +262,6 @@ def test_default_headers_reach_the_server_whoever_built_the_httpx_client(server,
         )
     sent = server.last.headers
     assert (sent["X-Team"], sent["User-Agent"], sent["X-Call"]) == ("vision", "app/1", "1")
-    assert sent["Authorization"] == f"Bearer {API_KEY}"
+    assert server.last.has_api_key(API_KEY)
     if http is not None:
         http.close()

@@ -26,7 +26,7 @@ def test_images_are_sent_without_pillow(client, server):
         messages=[UserMessage([TextPart("hi"), ImagePart.from_bytes(image_bytes("JPEG"), "high")])],
         max_tokens=300,
     )
-    url = server.last.json()["messages"][0]["content"][1]["image_url"]["url"]
+    url = server.last.json["messages"][0]["content"][1]["image_url"]["url"]
     assert url.startswith("data:image/jpeg;base64,")
 
 

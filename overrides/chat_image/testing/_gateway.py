@@ -52,7 +52,8 @@ class FakeGateway:
     """A stand-in for the chat-image gateway, for tests: real HTTP on a free loopback port.
 
     Answers come from `responder` (a callable, if set), then `queue(...)`d replies in order,
-    then `default`. Each request is recorded (`requests`, `last`, `count`) and, unless
+    then `default`. Each request is recorded (`requests`, `last`, `count`; `in_flight` and
+    `max_in_flight` count those being answered at once) and, unless
     `validate=False`, checked first against the gateway's contract: route, bearer key (any key
     if `api_key=None`) and the request schema of the shipped spec; a request the gateway would
     refuse gets its 4xx with an OpenAI-style error naming the field, and uses no queued reply.
@@ -80,6 +81,8 @@ class FakeGateway:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._serial = 0
+        self._in_flight = 0
+        self._max_in_flight = 0
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._contract = load_contract() if validate else None
@@ -154,14 +157,20 @@ class FakeGateway:
 
     # -- answers ------------------------------------------------------------------------------
 
-    def queue(self, reply: Reply | None = None, /, **fields: Any) -> Reply:
-        """Queue the next answer: a `Reply`, or its fields (`queue(content="Hi")`)."""
-        if reply is not None and fields:
-            raise TypeError("queue() takes a Reply or its fields, not both")
-        made = reply if reply is not None else Reply(**fields)
+    def queue(self, *replies: Reply, **fields: Any) -> Reply:
+        """Queue the next answers, in order: `Reply`s, or one's fields (`queue(content="Hi")`).
+
+        Returns the last one queued.
+        """
+        if replies and fields:
+            raise TypeError("queue() takes Replies or one Reply's fields, not both")
+        made = list(replies) if replies else [Reply(**fields)]
+        for reply in made:
+            if not isinstance(reply, Reply):
+                raise TypeError(f"queue() takes Reply objects, got {reply!r}")
         with self._lock:
-            self._queue.append(made)
-        return made
+            self._queue.extend(made)
+        return made[-1]
 
     @property
     def queued(self) -> int:
@@ -170,11 +179,13 @@ class FakeGateway:
             return len(self._queue)
 
     def clear(self) -> None:
-        """Forget recorded requests, queued answers and responder errors."""
+        """Forget recorded requests, queued answers, responder errors and `max_in_flight`."""
         with self._lock:
             self._requests.clear()
             self._queue.clear()
             self.errors.clear()
+            # Answers still going on count towards the next maximum.
+            self._max_in_flight = self._in_flight
 
     # -- what arrived -------------------------------------------------------------------------
 
@@ -196,6 +207,20 @@ class FakeGateway:
     def count(self) -> int:
         with self._lock:
             return len(self._requests)
+
+    @property
+    def in_flight(self) -> int:
+        """How many requests are being answered now (received, answer not yet all sent)."""
+        with self._lock:
+            return self._in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests ever answered at once (since the gateway was made, or `clear`):
+        what a test of a concurrency limit checks; answers overlap only if they last
+        (`Reply(delay=...)`)."""
+        with self._lock:
+            return self._max_in_flight
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -226,10 +251,17 @@ class FakeGateway:
     # -- serving (in the server's threads) ----------------------------------------------------
 
     def _record(self, recorded: RecordedRequest) -> int:
+        """Keep the request and count it in flight (until `_answered`); its serial number."""
         with self._lock:
             self._requests.append(recorded)
             self._serial += 1
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
             return self._serial
+
+    def _answered(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def _answer_for(self, recorded: RecordedRequest) -> Reply:
         if self.responder is not None:
@@ -266,6 +298,8 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "FakeGateway"
+        # Whether this handler's request still counts in `gateway.in_flight`.
+        _in_flight = False
 
         def _handle(self) -> None:
             body, size, digest = self._read_body()
@@ -281,11 +315,27 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
                 size,
                 digest,
                 refusal.message if refusal is not None else None,
+                client_port=self.client_address[1],
                 bearer_sha256=bearer,
             )
             serial = gateway._record(recorded)
-            reply = _refusal_reply(refusal) if refusal else gateway._answer_for(recorded)
-            self._send(reply, recorded, serial)
+            self._in_flight = True
+            try:
+                reply = _refusal_reply(refusal) if refusal else gateway._answer_for(recorded)
+                self._send(reply, recorded, serial)
+            finally:
+                self._done()
+
+        def _done(self) -> None:
+            if self._in_flight:
+                self._in_flight = False
+                gateway._answered()
+
+        def _write_last(self, data: bytes) -> None:
+            # Done before the answer's last bytes go: once they arrive the client may send its
+            # next request on another connection, which must not find this one still counted.
+            self._done()
+            self.wfile.write(data)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
@@ -314,7 +364,7 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(payload[: len(payload) // 2])
                 self.close_connection = True
                 return
-            self.wfile.write(payload)
+            self._write_last(payload)
 
         def _headers(self, reply: Reply, content_type: str) -> None:
             names = {name.lower() for name in reply.headers}
@@ -335,11 +385,13 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
                 if not first and pause and stopping.wait(pause):
                     break
                 first = False
-                if event == CUT or stopping.is_set():
+                if event is CUT or stopping.is_set():
                     self.close_connection = True
                     return
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
-            self.wfile.write(b"0\r\n\r\n")
+                # An empty HTTP chunk would end the body: an empty event only paused.
+                if event:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
+            self._write_last(b"0\r\n\r\n")
 
         def _read_body(self) -> tuple[bytes, int, str]:
             """The body (empty unless kept), its size and its sha256."""

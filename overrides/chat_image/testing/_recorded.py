@@ -89,7 +89,8 @@ class RecordedRequest:
     """One request as it arrived: the Authorization value masked, the body kept or hashed.
 
     `refusal` is the error the gateway answered instead of a completion when the request broke
-    the contract (its message names the field), else None.
+    the contract (its message names the field), else None. `client_port` is the port the
+    request came from: equal ports mean one reused connection.
     """
 
     method: str
@@ -99,6 +100,8 @@ class RecordedRequest:
     size: int
     sha256: str
     refusal: str | None = None
+    # Requests that came on one kept-alive connection share it.
+    client_port: int = 0
     _bearer_sha256: str | None = attrs.field(default=None, repr=False, alias="bearer_sha256")
 
     @property

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Literal, TypeAlias, get_args
 
 import attrs
@@ -38,6 +38,7 @@ Fault: TypeAlias = Literal[
     "error_event_flat",
     "pings_only",
     "malformed_event",
+    "cut",
 ]
 """How an answer goes wrong.
 
@@ -49,14 +50,16 @@ Fault: TypeAlias = Literal[
   body ends), `error_event_flat` (vLLM's `data: {"object": "error", "message": ...}`, then
   `data: [DONE]`, as vLLM does), `pings_only` (`: ping` comments every `pause` seconds, 0.1 by
   default, and nothing else until the client goes), `malformed_event` (a data line that is not
-  JSON after the first chunk; the rest follows as usual).
+  JSON after the first chunk; the rest follows as usual), `cut` (the whole stream, then the
+  connection closes without ending the chunked body).
 """
 STREAM_FAULTS: Final = frozenset(
-    {"error_event", "error_event_flat", "pings_only", "malformed_event"}
+    {"error_event", "error_event_flat", "pings_only", "malformed_event", "cut"}
 )
 DEFAULT_CONTENT: Final = "This is a test answer from the fake gateway."
-# What a renderer yields to mean "close the connection now, mid-body".
-CUT: Final = b""
+# What a renderer yields to mean "close the connection now, mid-body"; an empty event
+# writes nothing but still takes its pause.
+CUT: Final = None
 PING_INTERVAL: Final = 0.1
 # Rough counts, not a tokenizer: enough for code that reads `usage` to see plausible numbers.
 _IMAGE_TOKENS: Final = 85
@@ -99,6 +102,28 @@ def _check_tool_calls(_: object, __: attrs.Attribute[Sequence[Any]], value: obje
             )
 
 
+def _check_stream_body(
+    instance: Reply, _: attrs.Attribute[Iterable[bytes] | None], value: object
+) -> None:
+    if value is None:
+        return
+    if isinstance(value, bytes | str) or not isinstance(value, Iterable):
+        raise ValueError(f"stream_body must be an iterable of bytes, got {value!r}")
+    # A sequence is checked now; any other iterable (maybe endless) item by item as it is sent.
+    if isinstance(value, Sequence):
+        for index, item in enumerate(value):
+            if not isinstance(item, bytes):
+                raise ValueError(f"stream_body[{index}] must be bytes, got {item!r}")
+    if instance.stream is False or instance.body is not None:
+        raise ValueError("stream_body is a streamed body: it takes neither stream=False nor body")
+    if instance.fault not in (None, "cut", "close", "hang"):
+        raise ValueError(f"fault {instance.fault!r} shapes rendered events, not a stream_body")
+
+
+def _frozen_pieces(value: Iterable[bytes] | None) -> Iterable[bytes] | None:
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _frozen_headers(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return dict(value or {})
 
@@ -110,8 +135,12 @@ class Reply:
     `stream=None` streams when the request asked to (`"stream": true`). A status of 400 or
     more answers `{"error": {...}}` from `message`, `error_type`, `error_code`, `error_param`
     (defaults by status). `body` replaces the rendered body (bytes or text as given, anything
-    else as JSON): for answers that are not completions. `delay` waits before answering; `pause`
-    waits between stream events.
+    else as JSON): for answers that are not completions; it is sent as it is, never streamed.
+    `stream_body` streams exactly the bytes given instead of rendered events, each item one
+    HTTP chunk (an empty item sends nothing, but takes its pause): any iterable, an endless one
+    runs until the client leaves or the gateway stops; an iterator is used up by the first
+    answer that sends it. `delay` waits before answering; `pause` waits between stream
+    events (or `stream_body` items).
     """
 
     content: str | None = None
@@ -130,6 +159,9 @@ class Reply:
     body: bytes | str | Mapping[str, Any] | Sequence[Any] | None = None
     stream: bool | None = None
     chunks: Sequence[str] | None = None
+    stream_body: Iterable[bytes] | None = attrs.field(
+        default=None, converter=_frozen_pieces, validator=_check_stream_body
+    )
     pause: float = attrs.field(default=0.0, validator=_non_negative)
     delay: float = attrs.field(default=0.0, validator=_non_negative)
     fault: Fault | None = attrs.field(default=None, validator=_check_fault)
@@ -164,7 +196,9 @@ def tool_call(
 
 def wants_stream(reply: Reply, request: Any) -> bool:
     """Whether to answer with a stream: the reply says so, or it leaves it to the request."""
-    if reply.status >= 400:
+    if reply.stream_body is not None:
+        return True
+    if reply.status >= 400 or reply.body is not None:
         return False
     if reply.stream is not None:
         return reply.stream
@@ -275,8 +309,24 @@ def _tool_deltas(reply: Reply) -> Iterator[dict[str, Any]]:
                 yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
 
 
-def render_events(reply: Reply, request: Any, serial: int) -> Iterator[bytes]:
+def render_events(reply: Reply, request: Any, serial: int) -> Iterator[bytes | None]:
     """The events of a streamed answer, faults included; `CUT` means close the connection."""
+    if reply.stream_body is not None:
+        yield from _given_pieces(reply.stream_body)
+    else:
+        yield from _rendered_events(reply, request, serial)
+    if reply.fault == "cut":
+        yield CUT
+
+
+def _given_pieces(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    for index, piece in enumerate(pieces):
+        if not isinstance(piece, bytes):
+            raise TypeError(f"stream_body item {index} must be bytes, got {piece!r}")
+        yield piece
+
+
+def _rendered_events(reply: Reply, request: Any, serial: int) -> Iterator[bytes | None]:
     if reply.fault == "pings_only":
         while True:
             yield b": ping\n\n"
