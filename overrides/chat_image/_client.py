@@ -14,6 +14,7 @@ sent from here tell that transport not to retry again.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -81,6 +82,14 @@ def _check_open(http: httpx.Client | httpx.AsyncClient) -> None:
         raise ChatImageError("the client is closed; make a new one (or use it inside `with`)")
 
 
+def _forked_with_own_client(client: _BaseClient) -> NoReturn:
+    raise ChatImageError(
+        f"this {type(client).__name__} was made in another process (pid {client._pid}) with "
+        "your own http_client, whose pooled connections belong to that process; after a fork "
+        "make the client, and its http_client, in the process that uses it"
+    )
+
+
 class _BaseClient:
     """Settings and the generated client; no I/O."""
 
@@ -95,10 +104,7 @@ class _BaseClient:
         retry_policy: RetryPolicy | None,
         on_retry: OnRetry | None,
     ) -> None:
-        from chat_image_api import AuthenticatedClient
-
         from ._retry import RetryPolicy
-        from ._transport import RetryTransport
 
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
@@ -107,18 +113,30 @@ class _BaseClient:
         # Told of each retry before its wait: how a batch runner sees 429s and their headers.
         self._on_retry = on_retry
         default_headers = check_headers("default_headers", default_headers)
+        self._default_headers = default_headers
         self._headers = {
             "User-Agent": _USER_AGENT,
             **(default_headers or {}),
             "Authorization": f"Bearer {self._settings.api_key}",
         }
+        self._api = self._new_api()
+        # The process whose pool this is: a forked child must not use its parent's sockets.
+        self._pid = os.getpid()
+        self._owns_http_client = True
+
+    def _new_api(self) -> AuthenticatedClient:
+        """The generated client, with a pool (and retry transport) of its own."""
+        from chat_image_api import AuthenticatedClient
+
+        from ._transport import RetryTransport
+
         # The httpx client the generated one builds carries these headers itself (it adds
         # the Authorization); only a caller's own httpx client needs them on each request.
-        self._api = AuthenticatedClient(
+        return AuthenticatedClient(
             base_url=self._settings.base_url,
             token=self._settings.api_key,
             timeout=self._settings.timeout,
-            headers={"User-Agent": _USER_AGENT, **(default_headers or {})},
+            headers={"User-Agent": _USER_AGENT, **(self._default_headers or {})},
             # The transport carries the pool limits: httpx ignores `limits` beside a transport.
             httpx_args={
                 "transport": RetryTransport(
@@ -128,7 +146,15 @@ class _BaseClient:
                 )
             },
         )
-        self._owns_http_client = True
+
+    def _forked(self) -> bool:
+        """Whether this process is not the one the pool was made in (a child after a fork)."""
+        return self._pid != os.getpid()
+
+    def _after_fork(self) -> None:
+        # The parent's pool is left alone, not closed: its sockets are the parent's to use.
+        self._pid = os.getpid()
+        self._api = self._new_api()
 
     @property
     def base_url(self) -> str:
@@ -153,7 +179,11 @@ class _BaseClient:
         With a caller's own `http_client`, it sends on that client as it is: with that
         client's base URL and headers, not this one's, and without retries.
         """
+        self._http()  # a fresh pool after a fork
         return self._api
+
+    def _http(self) -> httpx.Client | httpx.AsyncClient:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
@@ -252,6 +282,11 @@ class ChatImage(_BaseClient):
         self.chat = _Chat(_Completions(self))
 
     def _http(self) -> httpx.Client:
+        if self._forked():
+            if not self._owns_http_client:
+                _forked_with_own_client(self)
+            self._after_fork()
+            self._http_client = None
         if self._http_client is None:
             self._http_client = self._api.get_httpx_client()
         return self._http_client
@@ -308,7 +343,7 @@ class ChatImage(_BaseClient):
         # `openai` package): release the pool when the client goes, not at interpreter exit.
         http = getattr(self, "_http_client", None)
         try:
-            if http is not None and self._owns_http_client:
+            if http is not None and self._owns_http_client and not self._forked():
                 http.close()
         except Exception:  # noqa: S110 - nothing useful to do during garbage collection
             pass
@@ -360,12 +395,23 @@ class AsyncChatImage(_BaseClient):
         self._closes_http_client = http_client is None or isinstance(
             http_client, DefaultAioHttpClient
         )
+        # A DefaultAioHttpClient can be made again in a forked child; another client cannot.
+        self._aiohttp_client = (
+            http_client if isinstance(http_client, DefaultAioHttpClient) else None
+        )
         if http_client is not None:
             self._api.set_async_httpx_client(http_client)
             self._owns_http_client = False
         self.chat = _AsyncChat(_AsyncCompletions(self))
 
     def _http(self) -> httpx.AsyncClient:
+        if self._forked():
+            if not self._owns_http_client and self._aiohttp_client is None:
+                _forked_with_own_client(self)
+            self._after_fork()
+            if self._aiohttp_client is not None:
+                self._aiohttp_client = self._aiohttp_client.remade()
+                self._api.set_async_httpx_client(self._aiohttp_client)
         return self._api.get_async_httpx_client()
 
     async def _send(
