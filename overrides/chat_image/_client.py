@@ -23,14 +23,22 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, SupportsIndex, U
 import httpx
 
 from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
-from ._extensions import MAX_RETRIES_EXTENSION, RETRIES_TAKEN_EXTENSION, STREAM_EXTENSION
+from ._extensions import (
+    DEADLINE_EXTENSION,
+    MAX_RETRIES_EXTENSION,
+    RETRIES_TAKEN_EXTENSION,
+    STREAM_EXTENSION,
+    TOTAL_TIMEOUT_EXTENSION,
+)
 from ._options import BODY_OPTIONS, CompletionParams, StreamOptions, check_param_names
 from ._settings import (
     DEFAULT_LIMITS,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     Settings,
     check_headers,
     check_max_retries,
+    check_seconds,
     to_timeout,
 )
 from ._version import __version__
@@ -77,9 +85,27 @@ def _check_http_client(
         )
 
 
+def _check_max_response_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidInputError("max_response_bytes", f"expected a positive integer, got {value!r}")
+    return value
+
+
 def _check_open(http: httpx.Client | httpx.AsyncClient) -> None:
     if http.is_closed:
         raise ChatImageError("the client is closed; make a new one (or use it inside `with`)")
+
+
+def _attempt_deadline(
+    per_attempt: float | None, call: tuple[float, str] | None
+) -> tuple[float | None, str]:
+    """When the next attempt must end (time.monotonic()), and what that deadline is."""
+    if per_attempt is None:
+        return call or (None, "")
+    ends = time.monotonic() + per_attempt
+    if call is not None and call[0] < ends:
+        return call
+    return ends, f"the attempt's {per_attempt:g} s timeout"
 
 
 def _forked_with_own_client(client: _BaseClient) -> NoReturn:
@@ -103,6 +129,8 @@ class _BaseClient:
         default_headers: Mapping[str, str] | None,
         retry_policy: RetryPolicy | None,
         on_retry: OnRetry | None,
+        total_timeout: float | None,
+        max_response_bytes: int,
     ) -> None:
         from ._retry import RetryPolicy
 
@@ -110,6 +138,8 @@ class _BaseClient:
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._retry_policy = retry_policy or RetryPolicy()
+        self._total_timeout = check_seconds("total_timeout", total_timeout)
+        self._max_response_bytes = _check_max_response_bytes(max_response_bytes)
         # Told of each retry before its wait: how a batch runner sees 429s and their headers.
         self._on_retry = on_retry
         default_headers = check_headers("default_headers", default_headers)
@@ -238,9 +268,22 @@ class _BaseClient:
             stream_options=stream_options,
         )
         request = self._request(http, body, params.get("extra_headers"), params.get("timeout"))
+        total_timeout = check_seconds("total_timeout", params.get("total_timeout"))
+        total_timeout = self._total_timeout if total_timeout is None else total_timeout
+        if total_timeout is not None:
+            request.extensions[TOTAL_TIMEOUT_EXTENSION] = total_timeout
         if stream:
             request.extensions[STREAM_EXTENSION] = True
         return request, retries
+
+    def _call_deadline(self, request: httpx.Request) -> tuple[float, str] | None:
+        """When the whole call must end, and what that deadline is; None when unbounded."""
+        seconds = request.extensions.get(TOTAL_TIMEOUT_EXTENSION)
+        if seconds is None:
+            return None
+        # Set once, by the first attempt: a stream's re-sends count against the same bound.
+        ends = request.extensions.setdefault(DEADLINE_EXTENSION, time.monotonic() + seconds)
+        return ends, f"the call's total_timeout of {seconds:g} s"
 
     def _max_retries(self, max_retries: int | None) -> int:
         if max_retries is None:
@@ -262,6 +305,8 @@ class ChatImage(_BaseClient):
         http_client: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
         on_retry: OnRetry | None = None,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         _check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -272,6 +317,8 @@ class ChatImage(_BaseClient):
             default_headers=default_headers,
             retry_policy=retry_policy,
             on_retry=on_retry,
+            total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -296,21 +343,39 @@ class ChatImage(_BaseClient):
 
         `response.extensions["chat_image.retries_taken"]` says how many retries it took.
         """
+        from . import _deadline
+        from ._answer import read_body
         from ._retry import retry_sync
 
         http = self._http()
         _check_open(http)
+        call = self._call_deadline(request)
+        per_attempt = _deadline.attempt_seconds(request.extensions.get("timeout", {}))
+        limit = self._max_response_bytes
+
+        def attempt() -> httpx.Response:
+            with _deadline.with_deadline(*_attempt_deadline(per_attempt, call)):
+                response = http.send(request, stream=True)
+                if stream and response.is_success:
+                    return response  # bounded between events from here on, not as a whole
+                try:
+                    read_body(response, limit)
+                except BaseException:
+                    response.close()
+                    raise
+            return response
+
         try:
             response = retry_sync(
-                lambda: http.send(request, stream=stream),
+                attempt,
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
                 on_retry=self._on_retry,
+                deadline=None if call is None else call[0],
             )
             if not response.is_success:
-                response.read()
                 raise status_error(response)
         except httpx.HTTPError as exc:
             raise transport_error(request, exc) from exc
@@ -322,7 +387,13 @@ class ChatImage(_BaseClient):
 
         def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
             wait = decide(
-                self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
+                self._retry_policy,
+                request,
+                retries_done,
+                max_retries,
+                failure,
+                self._on_retry,
+                request.extensions.get(DEADLINE_EXTENSION),
             )
             if wait is None:
                 return None
@@ -374,6 +445,8 @@ class AsyncChatImage(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
         on_retry: OnRetry | None = None,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         _check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -384,6 +457,8 @@ class AsyncChatImage(_BaseClient):
             default_headers=default_headers,
             retry_policy=retry_policy,
             on_retry=on_retry,
+            total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
         )
         from ._aiohttp import DefaultAioHttpClient
         from ._retry import asyncio_sleep
@@ -418,21 +493,48 @@ class AsyncChatImage(_BaseClient):
         self, request: httpx.Request, max_retries: int, *, stream: bool
     ) -> httpx.Response:
         """`ChatImage._send`, awaited."""
+        import asyncio
+
+        from . import _deadline
+        from ._answer import aread_body
         from ._retry import retry_async
 
         http = self._http()
         _check_open(http)
+        call = self._call_deadline(request)
+        per_attempt = _deadline.attempt_seconds(request.extensions.get("timeout", {}))
+        limit = self._max_response_bytes
+
+        async def attempt() -> httpx.Response:
+            ends, what = _attempt_deadline(per_attempt, call)
+            timer = asyncio.timeout(None if ends is None else ends - time.monotonic())
+            try:
+                async with timer:
+                    response = await http.send(request, stream=True)
+                    if stream and response.is_success:
+                        return response
+                    try:
+                        await aread_body(response, limit)
+                    except BaseException:
+                        await response.aclose()
+                        raise
+            except TimeoutError:
+                if timer.expired():
+                    raise httpx.ReadTimeout(_deadline.passed(what), request=request) from None
+                raise
+            return response
+
         try:
             response = await retry_async(
-                lambda: http.send(request, stream=stream),
+                attempt,
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
                 on_retry=self._on_retry,
+                deadline=None if call is None else call[0],
             )
             if not response.is_success:
-                await response.aread()
                 raise status_error(response)
         except httpx.HTTPError as exc:
             raise transport_error(request, exc) from exc
@@ -446,7 +548,13 @@ class AsyncChatImage(_BaseClient):
 
         async def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
             wait = decide(
-                self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
+                self._retry_policy,
+                request,
+                retries_done,
+                max_retries,
+                failure,
+                self._on_retry,
+                request.extensions.get(DEADLINE_EXTENSION),
             )
             if wait is None:
                 return None
