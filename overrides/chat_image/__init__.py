@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         NotFoundError,
         PermissionDeniedError,
         RateLimitError,
+        ResponseTooLargeError,
         UnprocessableEntityError,
     )
     from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
@@ -134,6 +135,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "NotFoundError",
         "PermissionDeniedError",
         "RateLimitError",
+        "ResponseTooLargeError",
         "UnprocessableEntityError",
     ),
     "_images": (
@@ -233,6 +235,7 @@ __all__ = [
     "PromptTokensDetails",
     "RateLimitError",
     "RawResponse",
+    "ResponseTooLargeError",
     "RetryEvent",
     "RetryPolicy",
     "RetryTransport",

@@ -35,7 +35,12 @@ class DefaultAioHttpClient(httpx.AsyncClient):
             ) from None
         kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
         kwargs.setdefault("limits", DEFAULT_LIMITS)
+        self._kwargs = dict(kwargs)
         super().__init__(**kwargs)
+
+    def remade(self) -> DefaultAioHttpClient:
+        """A new client with the same arguments and a pool of its own (for a forked child)."""
+        return type(self)(**self._kwargs)
 
     # httpx calls these (by keyword) for the default transport and for each proxy it reads
     # from the environment; `*args, **kwargs` keeps to httpx's signature across its versions.

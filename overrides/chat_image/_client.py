@@ -14,6 +14,7 @@ sent from here tell that transport not to retry again.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -22,14 +23,22 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, SupportsIndex, U
 import httpx
 
 from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
-from ._extensions import MAX_RETRIES_EXTENSION, RETRIES_TAKEN_EXTENSION, STREAM_EXTENSION
+from ._extensions import (
+    DEADLINE_EXTENSION,
+    MAX_RETRIES_EXTENSION,
+    RETRIES_TAKEN_EXTENSION,
+    STREAM_EXTENSION,
+    TOTAL_TIMEOUT_EXTENSION,
+)
 from ._options import BODY_OPTIONS, CompletionParams, StreamOptions, check_param_names
 from ._settings import (
     DEFAULT_LIMITS,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     Settings,
     check_headers,
     check_max_retries,
+    check_seconds,
     to_timeout,
 )
 from ._version import __version__
@@ -76,9 +85,35 @@ def _check_http_client(
         )
 
 
+def _check_max_response_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidInputError("max_response_bytes", f"expected a positive integer, got {value!r}")
+    return value
+
+
 def _check_open(http: httpx.Client | httpx.AsyncClient) -> None:
     if http.is_closed:
         raise ChatImageError("the client is closed; make a new one (or use it inside `with`)")
+
+
+def _attempt_deadline(
+    per_attempt: float | None, call: tuple[float, str] | None
+) -> tuple[float | None, str]:
+    """When the next attempt must end (time.monotonic()), and what that deadline is."""
+    if per_attempt is None:
+        return call or (None, "")
+    ends = time.monotonic() + per_attempt
+    if call is not None and call[0] < ends:
+        return call
+    return ends, f"the attempt's {per_attempt:g} s timeout"
+
+
+def _forked_with_own_client(client: _BaseClient) -> NoReturn:
+    raise ChatImageError(
+        f"this {type(client).__name__} was made in another process (pid {client._pid}) with "
+        "your own http_client, whose pooled connections belong to that process; after a fork "
+        "make the client, and its http_client, in the process that uses it"
+    )
 
 
 class _BaseClient:
@@ -94,31 +129,44 @@ class _BaseClient:
         default_headers: Mapping[str, str] | None,
         retry_policy: RetryPolicy | None,
         on_retry: OnRetry | None,
+        total_timeout: float | None,
+        max_response_bytes: int,
     ) -> None:
-        from chat_image_api import AuthenticatedClient
-
         from ._retry import RetryPolicy
-        from ._transport import RetryTransport
 
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
         self._retry_policy = retry_policy or RetryPolicy()
+        self._total_timeout = check_seconds("total_timeout", total_timeout)
+        self._max_response_bytes = _check_max_response_bytes(max_response_bytes)
         # Told of each retry before its wait: how a batch runner sees 429s and their headers.
         self._on_retry = on_retry
         default_headers = check_headers("default_headers", default_headers)
+        self._default_headers = default_headers
         self._headers = {
             "User-Agent": _USER_AGENT,
             **(default_headers or {}),
             "Authorization": f"Bearer {self._settings.api_key}",
         }
+        self._api = self._new_api()
+        # The process whose pool this is: a forked child must not use its parent's sockets.
+        self._pid = os.getpid()
+        self._owns_http_client = True
+
+    def _new_api(self) -> AuthenticatedClient:
+        """The generated client, with a pool (and retry transport) of its own."""
+        from chat_image_api import AuthenticatedClient
+
+        from ._transport import RetryTransport
+
         # The httpx client the generated one builds carries these headers itself (it adds
         # the Authorization); only a caller's own httpx client needs them on each request.
-        self._api = AuthenticatedClient(
+        return AuthenticatedClient(
             base_url=self._settings.base_url,
             token=self._settings.api_key,
             timeout=self._settings.timeout,
-            headers={"User-Agent": _USER_AGENT, **(default_headers or {})},
+            headers={"User-Agent": _USER_AGENT, **(self._default_headers or {})},
             # The transport carries the pool limits: httpx ignores `limits` beside a transport.
             httpx_args={
                 "transport": RetryTransport(
@@ -128,7 +176,15 @@ class _BaseClient:
                 )
             },
         )
-        self._owns_http_client = True
+
+    def _forked(self) -> bool:
+        """Whether this process is not the one the pool was made in (a child after a fork)."""
+        return self._pid != os.getpid()
+
+    def _after_fork(self) -> None:
+        # The parent's pool is left alone, not closed: its sockets are the parent's to use.
+        self._pid = os.getpid()
+        self._api = self._new_api()
 
     @property
     def base_url(self) -> str:
@@ -153,7 +209,11 @@ class _BaseClient:
         With a caller's own `http_client`, it sends on that client as it is: with that
         client's base URL and headers, not this one's, and without retries.
         """
+        self._http()  # a fresh pool after a fork
         return self._api
+
+    def _http(self) -> httpx.Client | httpx.AsyncClient:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
@@ -208,9 +268,22 @@ class _BaseClient:
             stream_options=stream_options,
         )
         request = self._request(http, body, params.get("extra_headers"), params.get("timeout"))
+        total_timeout = check_seconds("total_timeout", params.get("total_timeout"))
+        total_timeout = self._total_timeout if total_timeout is None else total_timeout
+        if total_timeout is not None:
+            request.extensions[TOTAL_TIMEOUT_EXTENSION] = total_timeout
         if stream:
             request.extensions[STREAM_EXTENSION] = True
         return request, retries
+
+    def _call_deadline(self, request: httpx.Request) -> tuple[float, str] | None:
+        """When the whole call must end, and what that deadline is; None when unbounded."""
+        seconds = request.extensions.get(TOTAL_TIMEOUT_EXTENSION)
+        if seconds is None:
+            return None
+        # Set once, by the first attempt: a stream's re-sends count against the same bound.
+        ends = request.extensions.setdefault(DEADLINE_EXTENSION, time.monotonic() + seconds)
+        return ends, f"the call's total_timeout of {seconds:g} s"
 
     def _max_retries(self, max_retries: int | None) -> int:
         if max_retries is None:
@@ -232,6 +305,8 @@ class ChatImage(_BaseClient):
         http_client: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
         on_retry: OnRetry | None = None,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         _check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -242,6 +317,8 @@ class ChatImage(_BaseClient):
             default_headers=default_headers,
             retry_policy=retry_policy,
             on_retry=on_retry,
+            total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -252,6 +329,11 @@ class ChatImage(_BaseClient):
         self.chat = _Chat(_Completions(self))
 
     def _http(self) -> httpx.Client:
+        if self._forked():
+            if not self._owns_http_client:
+                _forked_with_own_client(self)
+            self._after_fork()
+            self._http_client = None
         if self._http_client is None:
             self._http_client = self._api.get_httpx_client()
         return self._http_client
@@ -261,21 +343,39 @@ class ChatImage(_BaseClient):
 
         `response.extensions["chat_image.retries_taken"]` says how many retries it took.
         """
+        from . import _deadline
+        from ._answer import read_body
         from ._retry import retry_sync
 
         http = self._http()
         _check_open(http)
+        call = self._call_deadline(request)
+        per_attempt = _deadline.attempt_seconds(request.extensions.get("timeout", {}))
+        limit = self._max_response_bytes
+
+        def attempt() -> httpx.Response:
+            with _deadline.with_deadline(*_attempt_deadline(per_attempt, call)):
+                response = http.send(request, stream=True)
+                if stream and response.is_success:
+                    return response  # bounded between events from here on, not as a whole
+                try:
+                    read_body(response, limit)
+                except BaseException:
+                    response.close()
+                    raise
+            return response
+
         try:
             response = retry_sync(
-                lambda: http.send(request, stream=stream),
+                attempt,
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
                 on_retry=self._on_retry,
+                deadline=None if call is None else call[0],
             )
             if not response.is_success:
-                response.read()
                 raise status_error(response)
         except httpx.HTTPError as exc:
             raise transport_error(request, exc) from exc
@@ -287,7 +387,13 @@ class ChatImage(_BaseClient):
 
         def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
             wait = decide(
-                self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
+                self._retry_policy,
+                request,
+                retries_done,
+                max_retries,
+                failure,
+                self._on_retry,
+                request.extensions.get(DEADLINE_EXTENSION),
             )
             if wait is None:
                 return None
@@ -308,7 +414,7 @@ class ChatImage(_BaseClient):
         # `openai` package): release the pool when the client goes, not at interpreter exit.
         http = getattr(self, "_http_client", None)
         try:
-            if http is not None and self._owns_http_client:
+            if http is not None and self._owns_http_client and not self._forked():
                 http.close()
         except Exception:  # noqa: S110 - nothing useful to do during garbage collection
             pass
@@ -339,6 +445,8 @@ class AsyncChatImage(_BaseClient):
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
         on_retry: OnRetry | None = None,
+        total_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         _check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -349,6 +457,8 @@ class AsyncChatImage(_BaseClient):
             default_headers=default_headers,
             retry_policy=retry_policy,
             on_retry=on_retry,
+            total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
         )
         from ._aiohttp import DefaultAioHttpClient
         from ._retry import asyncio_sleep
@@ -360,33 +470,71 @@ class AsyncChatImage(_BaseClient):
         self._closes_http_client = http_client is None or isinstance(
             http_client, DefaultAioHttpClient
         )
+        # A DefaultAioHttpClient can be made again in a forked child; another client cannot.
+        self._aiohttp_client = (
+            http_client if isinstance(http_client, DefaultAioHttpClient) else None
+        )
         if http_client is not None:
             self._api.set_async_httpx_client(http_client)
             self._owns_http_client = False
         self.chat = _AsyncChat(_AsyncCompletions(self))
 
     def _http(self) -> httpx.AsyncClient:
+        if self._forked():
+            if not self._owns_http_client and self._aiohttp_client is None:
+                _forked_with_own_client(self)
+            self._after_fork()
+            if self._aiohttp_client is not None:
+                self._aiohttp_client = self._aiohttp_client.remade()
+                self._api.set_async_httpx_client(self._aiohttp_client)
         return self._api.get_async_httpx_client()
 
     async def _send(
         self, request: httpx.Request, max_retries: int, *, stream: bool
     ) -> httpx.Response:
         """`ChatImage._send`, awaited."""
+        import asyncio
+
+        from . import _deadline
+        from ._answer import aread_body
         from ._retry import retry_async
 
         http = self._http()
         _check_open(http)
+        call = self._call_deadline(request)
+        per_attempt = _deadline.attempt_seconds(request.extensions.get("timeout", {}))
+        limit = self._max_response_bytes
+
+        async def attempt() -> httpx.Response:
+            ends, what = _attempt_deadline(per_attempt, call)
+            timer = asyncio.timeout(None if ends is None else ends - time.monotonic())
+            try:
+                async with timer:
+                    response = await http.send(request, stream=True)
+                    if stream and response.is_success:
+                        return response
+                    try:
+                        await aread_body(response, limit)
+                    except BaseException:
+                        await response.aclose()
+                        raise
+            except TimeoutError:
+                if timer.expired():
+                    raise httpx.ReadTimeout(_deadline.passed(what), request=request) from None
+                raise
+            return response
+
         try:
             response = await retry_async(
-                lambda: http.send(request, stream=stream),
+                attempt,
                 request=request,
                 policy=self._retry_policy,
                 max_retries=max_retries,
                 sleep=self._sleep,
                 on_retry=self._on_retry,
+                deadline=None if call is None else call[0],
             )
             if not response.is_success:
-                await response.aread()
                 raise status_error(response)
         except httpx.HTTPError as exc:
             raise transport_error(request, exc) from exc
@@ -400,7 +548,13 @@ class AsyncChatImage(_BaseClient):
 
         async def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
             wait = decide(
-                self._retry_policy, request, retries_done, max_retries, failure, self._on_retry
+                self._retry_policy,
+                request,
+                retries_done,
+                max_retries,
+                failure,
+                self._on_retry,
+                request.extensions.get(DEADLINE_EXTENSION),
             )
             if wait is None:
                 return None

@@ -32,6 +32,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "UnprocessableEntityError",
     "mask",
     "status_error",
@@ -163,6 +164,26 @@ class APITimeoutError(APIConnectionError):
         super().__init__(request=request, message=message)
 
 
+class ResponseTooLargeError(APIError):
+    """The answer grew past the client's `max_response_bytes` (after decompression) while
+    it was read; reading stopped there. `.limit` is that limit, `.status_code` the status."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self.response = response
+        self.status_code = response.status_code
+        self.limit = limit
+        where = _host_and_port(response.request.url)
+        super().__init__(
+            f"The answer from {where} (status {response.status_code}) is over "
+            f"max_response_bytes={limit} bytes once decompressed; it was refused while being "
+            "read. Raise the client's max_response_bytes if answers this large are expected.",
+            request=response.request,
+        )
+
+
+# Starts the text of a timeout raised when a deadline passed (see `_deadline`).
+_DEADLINE_PREFIX = "deadline: "
+
 _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], str] = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",
@@ -176,7 +197,11 @@ def transport_error(request: httpx.Request, exc: httpx.HTTPError) -> APIConnecti
     where = _host_and_port(request.url)
     if isinstance(exc, httpx.TimeoutException):
         phase = _TIMEOUT_PHASES.get(type(exc))
-        detail = f" ({phase} timeout)" if phase else ""
+        detail = f"{phase} timeout" if phase else ""
+        text = str(exc)
+        if text.startswith(_DEADLINE_PREFIX):  # ours: "the attempt's 2 s timeout passed"
+            detail = "; ".join(filter(None, [detail, text.removeprefix(_DEADLINE_PREFIX)]))
+        detail = f" ({detail})" if detail else ""
         return APITimeoutError(request=request, message=f"Request to {where} timed out{detail}.")
     # Some failures (an illegal header value, say) quote the request's headers.
     detail = mask(str(exc) or type(exc).__name__, _secret_of(request))

@@ -6,7 +6,13 @@ machinery at import time.
 
 from typing import Final
 
-__all__ = ["MAX_RETRIES_EXTENSION", "RETRIES_TAKEN_EXTENSION", "STREAM_EXTENSION"]
+__all__ = [
+    "DEADLINE_EXTENSION",
+    "MAX_RETRIES_EXTENSION",
+    "RETRIES_TAKEN_EXTENSION",
+    "STREAM_EXTENSION",
+    "TOTAL_TIMEOUT_EXTENSION",
+]
 
 # On a request: its own retry budget, instead of the transport's.
 MAX_RETRIES_EXTENSION: Final = "chat_image.max_retries"
@@ -14,3 +20,8 @@ MAX_RETRIES_EXTENSION: Final = "chat_image.max_retries"
 STREAM_EXTENSION: Final = "chat_image.stream"
 # On a final response: how many retries it took (read by `with_raw_response`).
 RETRIES_TAKEN_EXTENSION: Final = "chat_image.retries_taken"
+# On a request: the seconds its whole call may take, retries and waits included.
+TOTAL_TIMEOUT_EXTENSION: Final = "chat_image.total_timeout"
+# On a request: when (time.monotonic()) that runs out, set by its first attempt so that a
+# stream's re-sends share it.
+DEADLINE_EXTENSION: Final = "chat_image.deadline"

@@ -23,7 +23,8 @@ class CompletionParams(TypedDict, total=False):
 
     `messages` may mix typed messages and the dicts the `openai` package takes. Arguments
     left as None are not sent; `extra_body` adds fields this list does not name, and
-    `extra_headers` headers. `timeout` and `max_retries` override the client's for the call.
+    `extra_headers` headers. `timeout`, `total_timeout` and `max_retries` override the
+    client's for the call.
     """
 
     model: Required[str]
@@ -40,6 +41,7 @@ class CompletionParams(TypedDict, total=False):
     extra_headers: Mapping[str, str] | None
     extra_body: Mapping[str, Any] | None
     timeout: float | httpx.Timeout | None
+    total_timeout: float | None
     max_retries: int | None
 
 

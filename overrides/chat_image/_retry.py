@@ -199,12 +199,16 @@ def decide(
     max_retries: int,
     outcome: Outcome,
     on_retry: OnRetry | None = None,
+    deadline: float | None = None,
 ) -> float | None:
     """The wait before the next attempt after `outcome`, or None when it is final.
 
-    A retry is logged, and `on_retry` hears of it, before its wait.
+    A retry whose wait would end at or after `deadline` (time.monotonic()) is not made: the
+    outcome is final. A retry is logged, and `on_retry` hears of it, before its wait.
     """
     wait = policy.next_wait(retries_done, max_retries, outcome)
+    if wait is not None and deadline is not None and time.monotonic() + wait >= deadline:
+        wait = None
     if wait is not None:
         # The path only: no host credentials, no query, never a header.
         reason = (
@@ -234,24 +238,25 @@ def retry_sync(
     max_retries: int,
     sleep: Callable[[float], object],
     on_retry: OnRetry | None = None,
+    deadline: float | None = None,
 ) -> httpx.Response:
     """Call `send` until the policy calls its outcome final; return it or raise it.
 
     `send` returns a response whose body has been read, or raises an httpx error. A retried
     response is closed before the wait, so its connection goes back to the pool; `on_retry`
-    hears of each retry before its wait. The final response records the retries taken in
-    `extensions[RETRIES_TAKEN_EXTENSION]`.
+    hears of each retry before its wait. No retry starts past `deadline` (see `decide`). The
+    final response records the retries taken in `extensions[RETRIES_TAKEN_EXTENSION]`.
     """
     retries_done = 0
     while True:
         try:
             response = send()
         except httpx.HTTPError as exc:
-            wait = decide(policy, request, retries_done, max_retries, exc, on_retry)
+            wait = decide(policy, request, retries_done, max_retries, exc, on_retry, deadline)
             if wait is None:
                 raise
         else:
-            wait = decide(policy, request, retries_done, max_retries, response, on_retry)
+            wait = decide(policy, request, retries_done, max_retries, response, on_retry, deadline)
             if wait is None:
                 response.extensions[RETRIES_TAKEN_EXTENSION] = retries_done
                 return response
@@ -275,6 +280,7 @@ async def retry_async(
     max_retries: int,
     sleep: Callable[[float], Awaitable[object]],
     on_retry: OnRetry | None = None,
+    deadline: float | None = None,
 ) -> httpx.Response:
     """`retry_sync`, awaiting `send` and `sleep`."""
     retries_done = 0
@@ -282,11 +288,11 @@ async def retry_async(
         try:
             response = await send()
         except httpx.HTTPError as exc:
-            wait = decide(policy, request, retries_done, max_retries, exc, on_retry)
+            wait = decide(policy, request, retries_done, max_retries, exc, on_retry, deadline)
             if wait is None:
                 raise
         else:
-            wait = decide(policy, request, retries_done, max_retries, response, on_retry)
+            wait = decide(policy, request, retries_done, max_retries, response, on_retry, deadline)
             if wait is None:
                 response.extensions[RETRIES_TAKEN_EXTENSION] = retries_done
                 return response

@@ -15,11 +15,13 @@ from ._errors import InvalidInputError
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "Settings",
     "check_headers",
     "check_max_retries",
+    "check_seconds",
     "to_timeout",
 ]
 
@@ -30,6 +32,8 @@ BASE_URL_ENV: Final = ("CHAT_IMAGE_BASE_URL", "OPENAI_BASE_URL")
 # A connection is up in milliseconds or not at all; a vision model may think for a while.
 DEFAULT_TIMEOUT: Final = httpx.Timeout(120.0, connect=5.0)
 DEFAULT_MAX_RETRIES: Final = 2
+# Generous: a chat completion is kilobytes; an answer with images in it, megabytes.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * 1024 * 1024
 # The `openai` package's pool limits. With httpx's defaults (100 connections, 20 kept alive)
 # at most 100 calls are in flight: against a gateway that takes seconds per answer, 300
 # concurrent calls would take three turns instead of one.
@@ -224,6 +228,15 @@ def to_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
             "timeout", f"expected seconds > 0 or an httpx.Timeout, got {timeout!r}"
         )
     return httpx.Timeout(float(timeout))
+
+
+def check_seconds(field: str, value: object) -> float | None:
+    """None, or a number of seconds > 0; else the error that names `field`."""
+    if value is None:
+        return None
+    if not _positive_seconds(value):
+        raise InvalidInputError(field, f"expected seconds > 0 or None, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
 
 
 def _positive_seconds(value: object) -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from ._deadline import install
 from ._extensions import MAX_RETRIES_EXTENSION, STREAM_EXTENSION
 from ._retry import RetryPolicy, asyncio_sleep, retry_async, retry_sync
 from ._settings import DEFAULT_MAX_RETRIES, check_max_retries
@@ -111,12 +112,13 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def _sync(self, url: httpx.URL) -> httpx.BaseTransport:
         if self._transport is None:
-            self._transport = httpx.HTTPTransport(limits=self._limits)
+            # Under the pool, the network backend that holds each attempt to its deadline.
+            self._transport = install(httpx.HTTPTransport(limits=self._limits))
         proxy = self._environment.proxy_for(url)
         if proxy is None:
             return self._transport
         if proxy not in self._proxied:
-            self._proxied[proxy] = httpx.HTTPTransport(proxy=proxy, limits=self._limits)
+            self._proxied[proxy] = install(httpx.HTTPTransport(proxy=proxy, limits=self._limits))
         return self._proxied[proxy]
 
     def _async(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
