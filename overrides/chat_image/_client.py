@@ -108,6 +108,11 @@ def _attempt_deadline(
     return ends, f"the attempt's {per_attempt:g} s timeout"
 
 
+# In a forked child: the generated clients (and so the pools) the parent made, never to be
+# used or finalized here (see `_BaseClient._after_fork`).
+_PARENT_POOLS: list[object] = []
+
+
 def _forked_with_own_client(client: _BaseClient) -> NoReturn:
     raise ChatImageError(
         f"this {type(client).__name__} was made in another process (pid {client._pid}) with "
@@ -183,6 +188,10 @@ class _BaseClient:
 
     def _after_fork(self) -> None:
         # The parent's pool is left alone, not closed: its sockets are the parent's to use.
+        # It is kept referenced, too: finalized here, aiohttp's connector would close its
+        # transports, which unregisters their sockets from the epoll set that parent and
+        # child share after a fork, and the parent would wait forever for its answers.
+        _PARENT_POOLS.append(self._api)
         self._pid = os.getpid()
         self._api = self._new_api()
 
