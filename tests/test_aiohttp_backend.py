@@ -212,6 +212,22 @@ def test_each_aiohttp_failure_is_the_httpx_error_it_means(failure, expected, mes
     assert isinstance(httpx_error(ValueError("ours")), ValueError)  # not ours to map
 
 
+def test_a_request_body_that_fails_on_its_own_is_raised_as_itself():
+    """aiohttp wraps a body's own failure (an image file changed while sent) in a connection
+    error; httpx lets it through unchanged, and so must this backend: it is not retried."""
+    own = ValueError("the body's own failure")
+    origin = aiohttp.ClientConnectionError("Failed to send bytes")
+    origin.__cause__ = own
+    wrapped = httpx.ConnectTimeout("mis-mapped")  # as httpx-aiohttp passes it on
+    wrapped.__cause__ = origin
+    assert httpx_error(origin) is own
+    assert httpx_error(wrapped) is own
+    # A connection error caused by the connection is still one.
+    reset = aiohttp.ClientConnectionError("gone")
+    reset.__cause__ = ConnectionResetError("reset by peer")
+    assert type(httpx_error(reset)) is httpx.NetworkError
+
+
 # -- answers no HTTP server would give, and proxies ---------------------------------------
 
 
