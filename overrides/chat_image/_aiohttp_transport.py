@@ -59,10 +59,9 @@ def _body_failure(origin: BaseException) -> Exception | None:
     # aiohttp reports any non-OS error from the body it writes as exactly this class, caused
     # by that error; httpx lets it through as it is (an InvalidImageError, say), and so do we.
     cause = origin.__cause__
-    if type(origin) is aiohttp.ClientConnectionError and isinstance(cause, Exception):
-        if not isinstance(cause, aiohttp.ClientError | OSError):
-            return cause
-    return None
+    if type(origin) is not aiohttp.ClientConnectionError or not isinstance(cause, Exception):
+        return None
+    return None if isinstance(cause, aiohttp.ClientError | OSError) else cause
 
 
 def _raise_mapped(exc: Exception) -> NoReturn:
