@@ -8,6 +8,7 @@ would give). The reliability suites run on this backend too (see the `backend` f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import subprocess
 import sys
@@ -259,6 +260,9 @@ class RawServer:
                 conn.sendall(self.reply)
 
     def close(self) -> None:
+        # Closing alone does not wake the thread blocked in accept(); shutting down does.
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
         self._thread.join(timeout=5)
 
