@@ -5,14 +5,34 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
-from chat_image import AsyncChatImage, ChatCompletion, ChatImage, UserMessage
+from chat_image import AsyncChatImage, ChatCompletion, ChatImage, DefaultAioHttpClient, UserMessage
 from chat_image.testing import FakeGateway, Reply
 from completions import completion
 
 API_KEY = "sk-test-3f9a1c0b7e5d"
+
+# What an async client sends over: httpx's own pool, or aiohttp's (`DefaultAioHttpClient`).
+# A sync client has only httpx. The reliability and streaming suites run on each.
+BACKENDS = ("httpx", "aiohttp")
+KINDS = ("sync", *(f"async-{backend}" for backend in BACKENDS))
+
+
+def async_http_client(backend: str, **kwargs: Any) -> httpx.AsyncClient:
+    """An `httpx.AsyncClient(**kwargs)` sending over `backend`."""
+    if backend == "aiohttp":
+        return DefaultAioHttpClient(**kwargs)
+    return httpx.AsyncClient(**kwargs)
+
+
+def backend_kwargs(backend: str) -> dict[str, Any]:
+    """`AsyncChatImage`'s kwargs for `backend`: on httpx, the client's own pool (no
+    `http_client`); on aiohttp, a `DefaultAioHttpClient`, which the client closes itself."""
+    return {"http_client": DefaultAioHttpClient()} if backend == "aiohttp" else {}
+
 
 # No deadlines anywhere: the machines are shared and noisy, and a slow example is not a bug.
 # `ci` (set by .ci/run) runs enough examples to mean something; `dev` is for quick local runs.
@@ -56,19 +76,32 @@ def client(server: FakeGateway) -> Iterator[ChatImage]:
         yield chat
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each async backend in turn: "httpx" or "aiohttp" (see `async_http_client`)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def async_client(server: FakeGateway) -> AsyncChatImage:
-    return AsyncChatImage(api_key=API_KEY, base_url=server.url)
+def async_client(server: FakeGateway, backend: str) -> AsyncChatImage:
+    return AsyncChatImage(api_key=API_KEY, base_url=server.url, **backend_kwargs(backend))
 
 
 class Caller:
     """Calls `create()` through `ChatImage` or `AsyncChatImage` alike, recording the waits
-    between retries instead of sleeping them."""
+    between retries instead of sleeping them. `kind` is one of `KINDS`: "sync", or "async-"
+    and the backend the async client sends over."""
 
     def __init__(self, kind: str, server: FakeGateway) -> None:
+        assert kind in KINDS, kind
         self.kind = kind
         self.server = server
         self.sleeps: list[float] = []
+
+    @property
+    def backend(self) -> str:
+        """What the client sends over: "httpx" (always, for sync) or "aiohttp"."""
+        return "httpx" if self.kind == "sync" else self.kind.removeprefix("async-")
 
     def make(self, **client_kwargs: Any) -> ChatImage | AsyncChatImage:
         """A client of this kind on the server; the async one must be used in one event loop."""
@@ -81,6 +114,8 @@ class Caller:
         async def record(seconds: float) -> None:
             self.sleeps.append(seconds)
 
+        if "http_client" not in kwargs:
+            kwargs.update(backend_kwargs(self.backend))
         chat = AsyncChatImage(**kwargs)
         chat._sleep = record
         return chat
@@ -106,13 +141,13 @@ class Caller:
         return asyncio.run(main())
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=KINDS)
 def call(request: pytest.FixtureRequest, server: FakeGateway) -> Caller:
     """`call(**create_kwargs)` through each client in turn (see `Caller`)."""
     return Caller(request.param, server)
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=KINDS)
 def stream_call(request: pytest.FixtureRequest, server: FakeGateway) -> Any:
     """`stream_call.stream(**create_kwargs)` through each client in turn (`streams.py`)."""
     from streams import StreamCaller

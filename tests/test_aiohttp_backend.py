@@ -8,6 +8,7 @@ would give). The reliability suites run on this backend too (see the `backend` f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import subprocess
 import sys
@@ -212,6 +213,22 @@ def test_each_aiohttp_failure_is_the_httpx_error_it_means(failure, expected, mes
     assert isinstance(httpx_error(ValueError("ours")), ValueError)  # not ours to map
 
 
+def test_a_request_body_that_fails_on_its_own_is_raised_as_itself():
+    """aiohttp wraps a body's own failure (an image file changed while sent) in a connection
+    error; httpx lets it through unchanged, and so must this backend: it is not retried."""
+    own = ValueError("the body's own failure")
+    origin = aiohttp.ClientConnectionError("Failed to send bytes")
+    origin.__cause__ = own
+    wrapped = httpx.ConnectTimeout("mis-mapped")  # as httpx-aiohttp passes it on
+    wrapped.__cause__ = origin
+    assert httpx_error(origin) is own
+    assert httpx_error(wrapped) is own
+    # A connection error caused by the connection is still one.
+    reset = aiohttp.ClientConnectionError("gone")
+    reset.__cause__ = ConnectionResetError("reset by peer")
+    assert type(httpx_error(reset)) is httpx.NetworkError
+
+
 # -- answers no HTTP server would give, and proxies ---------------------------------------
 
 
@@ -243,6 +260,9 @@ class RawServer:
                 conn.sendall(self.reply)
 
     def close(self) -> None:
+        # Closing alone does not wake the thread blocked in accept(); shutting down does.
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
         self._thread.join(timeout=5)
 

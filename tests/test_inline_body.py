@@ -14,7 +14,7 @@ import pytest
 from chat_image import AsyncChatImage, ChatImage, ImagePart, TextPart, UserMessage
 from chat_image._inline import InlineBody, InlineImages
 from chat_image.testing import FakeGateway
-from conftest import API_KEY
+from conftest import API_KEY, backend_kwargs
 from samples import image_bytes, noise_png
 from test_images import sent_images
 
@@ -34,11 +34,12 @@ def test_a_large_image_is_streamed_with_a_content_length(client, server):
     assert sent_images(sent.json) == [("image/png", big, None), ("image/webp", small, None)]
 
 
-def test_async_client_streams_large_and_small_images(server):
+def test_async_client_streams_large_and_small_images(server, backend):
     big, small = noise_png(1024 * 1024), image_bytes("GIF")
 
     async def main() -> None:
-        async with AsyncChatImage(api_key=API_KEY, base_url=server.url) as chat:
+        kwargs = backend_kwargs(backend)
+        async with AsyncChatImage(api_key=API_KEY, base_url=server.url, **kwargs) as chat:
             for data in (big, small):
                 await chat.chat.completions.create(
                     model="gpt-4o",
@@ -51,6 +52,9 @@ def test_async_client_streams_large_and_small_images(server):
         [("image/png", big, None)],
         [("image/gif", small, None)],
     ]
+    for sent in server.requests:  # streamed or not, each with its length, never chunked
+        assert "Transfer-Encoding" not in sent.headers
+        assert int(sent.headers["Content-Length"]) == len(sent.body)
 
 
 def test_a_streamed_body_can_be_sent_again():

@@ -1,7 +1,7 @@
 """Retries end to end: a fault-injecting server on 127.0.0.1 counts what arrives.
 
-Every test runs through `ChatImage` and `AsyncChatImage` (the `call` fixture). Waits are
-recorded by an injected sleep, never slept, and never measured.
+Every test runs through `ChatImage` and through `AsyncChatImage` over httpx and over aiohttp
+(the `call` fixture). Waits are recorded by an injected sleep, never slept, and never measured.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from chat_image import (
 )
 from chat_image.testing import Reply
 from completions import completion
-from conftest import API_KEY, Caller
+from conftest import API_KEY, Caller, async_http_client
 
 NOW = 1_750_000_000.0
 # No jitter and a fixed clock: the waits are exact.
@@ -247,19 +247,19 @@ def test_callers_own_http_client_still_gets_retries(server):
     assert len(sleeps) == 2
 
 
-def test_async_callers_own_http_client_still_gets_retries(server):
-    server.queue(Reply(status=429), Reply(body=completion()))
+def test_async_callers_own_http_client_still_gets_retries(server, backend):
+    server.queue(Reply(status=429), Reply(fault="close"), Reply(body=completion()))
 
     async def main() -> ChatCompletion:
-        async with httpx.AsyncClient() as http:
-            caller = Caller("async", server)
+        async with async_http_client(backend) as http:
+            caller = Caller(f"async-{backend}", server)
             chat = caller.make(http_client=http)
             return await chat.chat.completions.create(
                 model="m", messages=[UserMessage("x")], max_tokens=1
             )
 
     assert isinstance(asyncio.run(main()), ChatCompletion)
-    assert server.count == 2
+    assert server.count == 3
 
 
 def test_callers_http_client_timeout_is_kept_unless_overridden(server):

@@ -27,7 +27,7 @@ from chat_image import (
 )
 from chat_image.testing import Reply
 from completions import completion
-from conftest import API_KEY
+from conftest import API_KEY, KINDS, Caller, async_http_client
 from streams import USAGE, WORDS, answer_events, chunk, event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +125,8 @@ def test_a_gateway_that_ignores_stream_answers_with_one_equivalent_chunk(stream_
     assert outcome.completion.usage == only.usage
 
 
-def test_events_arrive_as_the_server_sends_them(server, client: ChatImage):
+@pytest.mark.parametrize("kind", KINDS)
+def test_events_arrive_as_the_server_sends_them(server, kind):
     """The first chunk is handed out while the server is still holding back the rest."""
     import threading
 
@@ -137,15 +138,27 @@ def test_events_arrive_as_the_server_sends_them(server, client: ChatImage):
         yield event(chunk(" second", finish_reason="stop"))
         yield event(b"[DONE]")
 
-    server.default = Reply(stream_body=pieces())
-    with client.chat.completions.create(
-        model="m", messages=[UserMessage("x")], max_tokens=1, stream=True
-    ) as stream:
-        first = next(stream)
-        assert first.choices[0].delta.content == "first"
+    def first_of(chunk: ChatCompletionChunk) -> None:
+        assert chunk.choices[0].delta.content == "first"
         assert not release.is_set()
         release.set()
-        assert [c.choices[0].delta.content for c in stream] == [" second"]
+
+    server.default = Reply(stream_body=pieces())
+    create = {"model": "m", "messages": [UserMessage("x")], "max_tokens": 1, "stream": True}
+    client = Caller(kind, server).make()
+    if isinstance(client, ChatImage):
+        with client, client.chat.completions.create(**create) as stream:
+            first_of(next(stream))
+            rest = [c.choices[0].delta.content for c in stream]
+    else:
+
+        async def main() -> list[str | None]:
+            async with client, await client.chat.completions.create(**create) as stream:
+                first_of(await anext(stream))
+                return [c.choices[0].delta.content async for c in stream]
+
+        rest = asyncio.run(main())
+    assert rest == [" second"]
 
 
 def _fail_inside(stream: Stream[ChatCompletionChunk]) -> None:
@@ -179,12 +192,13 @@ def test_streams_left_early_give_back_their_connection(server, how):
     assert server.count == 4
 
 
-def test_async_streams_left_early_give_back_their_connection(server):
+def test_async_streams_left_early_give_back_their_connection(server, backend):
     server.default = Reply(stream_body=itertools.repeat(event(chunk("x"))), pause=0.01)
 
     async def main() -> None:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        http = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(5.0, pool=2.0))
+        timeout = httpx.Timeout(5.0, pool=2.0)
+        http = async_http_client(backend, limits=limits, timeout=timeout)
         async with AsyncChatImage(api_key=API_KEY, base_url=server.url, http_client=http) as ai:
             for round_ in range(4):
                 stream = await ai.chat.completions.create(
@@ -203,19 +217,40 @@ def test_async_streams_left_early_give_back_their_connection(server):
     assert server.count == 4
 
 
-def test_a_finished_stream_reuses_its_connection(server):
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_finished_stream_reuses_its_connection(server, kind):
     streamed = Reply(stream_body=answer_events())
     server.queue(streamed, streamed, streamed, Reply(body=completion()))
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    http = httpx.Client(limits=limits, timeout=httpx.Timeout(5.0, pool=2.0))
-    with ChatImage(api_key=API_KEY, base_url=server.url, http_client=http) as client:
-        for _ in range(3):
-            with client.chat.completions.create(
-                model="m", messages=[UserMessage("x")], max_tokens=1, stream=True
-            ) as stream:
-                assert stream.get_final_completion().choices[0].message.content == "".join(WORDS)
-        client.chat.completions.create(model="m", messages=[UserMessage("x")], max_tokens=1)
-    http.close()
+    pool = {
+        "limits": httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        "timeout": httpx.Timeout(5.0, pool=2.0),
+    }
+    create = {"model": "m", "messages": [UserMessage("x")], "max_tokens": 1}
+    answer = "".join(WORDS)
+    if kind == "sync":
+        with (
+            httpx.Client(**pool) as http,
+            ChatImage(api_key=API_KEY, base_url=server.url, http_client=http) as client,
+        ):
+            for _ in range(3):
+                with client.chat.completions.create(**create, stream=True) as stream:
+                    assert stream.get_final_completion().choices[0].message.content == answer
+            client.chat.completions.create(**create)
+    else:
+
+        async def main() -> None:
+            http = async_http_client(kind.removeprefix("async-"), **pool)
+            async with (
+                http,
+                AsyncChatImage(api_key=API_KEY, base_url=server.url, http_client=http) as client,
+            ):
+                for _ in range(3):
+                    async with await client.chat.completions.create(**create, stream=True) as s:
+                        final = await s.get_final_completion()
+                        assert final.choices[0].message.content == answer
+                await client.chat.completions.create(**create)
+
+        asyncio.run(main())
     assert server.count == 4
     # One connection served all four: each finished stream left it reusable.
     assert len({r.client_port for r in server.requests}) == 1

@@ -4,13 +4,15 @@ httpx-aiohttp maps a few aiohttp exceptions, some to the wrong kind (a server th
 becomes a `ConnectTimeout`), and lets others through (a malformed status line, a reset
 socket). Each would skip our retries or escape our error tree, so every failure is mapped
 here again, from the aiohttp exception itself, to the httpx error httpcore raises for the
-same fault. Imported only when a `DefaultAioHttpClient` is made: it imports aiohttp.
+same fault. A request body that fails on its own (an image file changed while it is sent)
+is wrapped by aiohttp as a connection error; it is raised as itself here, as httpx raises it.
+Imported only when a `DefaultAioHttpClient` is made: it imports aiohttp.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 import httpx
@@ -39,15 +41,38 @@ _MAP: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
 
 
 def httpx_error(exc: Exception) -> Exception:
-    """The httpx error that `exc` (from aiohttp, or httpx-aiohttp's mapping of it) means;
-    any other exception (a body that refused to be read, say) unchanged."""
+    """The httpx error that `exc` (from aiohttp, or httpx-aiohttp's mapping of it) means; the
+    request body's own failure if aiohttp wrapped one; any other exception unchanged."""
     origin = exc.__cause__ if isinstance(exc, httpx.TransportError) else exc
     if origin is None:
         return exc
+    body_failure = _body_failure(origin)
+    if body_failure is not None:
+        return body_failure
     for aiohttp_type, httpx_type in _MAP:
         if isinstance(origin, aiohttp_type):
             return httpx_type(str(origin) or type(origin).__name__)
     return exc
+
+
+def _body_failure(origin: BaseException) -> Exception | None:
+    # aiohttp reports any non-OS error from the body it writes as exactly this class, caused
+    # by that error; httpx lets it through as it is (an InvalidImageError, say), and so do we.
+    cause = origin.__cause__
+    if type(origin) is not aiohttp.ClientConnectionError or not isinstance(cause, Exception):
+        return None
+    return None if isinstance(cause, aiohttp.ClientError | OSError) else cause
+
+
+def _raise_mapped(exc: Exception) -> NoReturn:
+    """Raise what `exc` means (see `httpx_error`), keeping `exc` as the cause of a mapped error
+    and a body's own failure as it was raised."""
+    mapped = httpx_error(exc)
+    if mapped is exc:
+        raise exc
+    if isinstance(mapped, httpx.TransportError):
+        raise mapped from exc
+    raise mapped from mapped.__cause__
 
 
 class _Body(httpx.AsyncByteStream):
@@ -61,13 +86,13 @@ class _Body(httpx.AsyncByteStream):
             async for chunk in self._inner:
                 yield chunk
         except Exception as exc:
-            raise httpx_error(exc) from exc
+            _raise_mapped(exc)
 
     async def aclose(self) -> None:
         try:
             await self._inner.aclose()
         except Exception as exc:
-            raise httpx_error(exc) from exc
+            _raise_mapped(exc)
 
 
 class _MappedTransport(httpx.AsyncBaseTransport):
@@ -80,7 +105,7 @@ class _MappedTransport(httpx.AsyncBaseTransport):
         try:
             response: httpx.Response = await self._inner.handle_async_request(request)
         except Exception as exc:
-            raise httpx_error(exc) from exc
+            _raise_mapped(exc)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _Body(response.stream)
         return response
