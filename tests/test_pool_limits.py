@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import httpx
+
+import chat_image
 from chat_image import AsyncChatImage, UserMessage
 from conftest import API_KEY
 from loopback import Reply, completion
 
+CALLS = 150
 
-def test_150_concurrent_calls_are_in_flight_together(server):
-    """httpx's default pool (100 connections) would queue a third of them: the server below
-    answers none until all 150 have arrived, so with that pool the barrier breaks and the
-    calls fail. The client's pool allows 1000, as the `openai` package's does."""
-    calls = 150
-    barrier = threading.Barrier(calls, timeout=20)
+
+def _all_in_flight(server, client: Callable[[], AbstractAsyncContextManager[AsyncChatImage]]):
+    """Send CALLS calls at once to a server that answers none until all have arrived."""
+    barrier = threading.Barrier(CALLS, timeout=20)
 
     def all_at_once(_):
         barrier.wait()
@@ -24,15 +28,35 @@ def test_150_concurrent_calls_are_in_flight_together(server):
     server.responder = all_at_once
 
     async def main() -> None:
-        async with AsyncChatImage(api_key=API_KEY, base_url=server.url) as chat:
+        async with client() as chat:
             await asyncio.gather(
                 *(
                     chat.chat.completions.create(
                         model="m", messages=[UserMessage("x")], max_tokens=1
                     )
-                    for _ in range(calls)
+                    for _ in range(CALLS)
                 )
             )
 
     asyncio.run(main())
-    assert len(server.requests) == calls
+    assert len(server.requests) == CALLS
+
+
+def test_150_concurrent_calls_are_in_flight_together(server):
+    """httpx's default pool (100 connections) would queue a third of them: the server
+    answers none until all 150 have arrived, so with that pool the barrier breaks and the
+    calls fail. The client's pool allows 1000, as the `openai` package's does."""
+    _all_in_flight(server, lambda: AsyncChatImage(api_key=API_KEY, base_url=server.url))
+
+
+def test_the_public_limits_let_a_callers_httpx_client_do_the_same(server):
+    """`DEFAULT_CONNECTION_LIMITS` is that pool, for an httpx client of one's own."""
+
+    @asynccontextmanager
+    async def client() -> AsyncIterator[AsyncChatImage]:
+        http = httpx.AsyncClient(limits=chat_image.DEFAULT_CONNECTION_LIMITS)
+        chat = AsyncChatImage(api_key=API_KEY, base_url=server.url, http_client=http)
+        async with http, chat:
+            yield chat
+
+    _all_in_flight(server, client)
