@@ -77,7 +77,7 @@ if TYPE_CHECKING:
     from ._options import CompletionParams, StreamOptions
     from ._raw import RawResponse
     from ._retry import RetryEvent, RetryPolicy
-    from ._settings import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+    from ._settings import DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
     from ._streaming import AsyncStream, Stream
     from ._transport import RetryTransport
 
@@ -160,6 +160,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "RetryPolicy",
     ),
     "_settings": (
+        "DEFAULT_CONNECTION_LIMITS",
         "DEFAULT_MAX_RETRIES",
         "DEFAULT_TIMEOUT",
     ),
@@ -191,6 +192,7 @@ if not TYPE_CHECKING:
 
 
 __all__ = [
+    "DEFAULT_CONNECTION_LIMITS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "MAX_IMAGE_BYTES",

@@ -14,6 +14,7 @@ import httpx
 from ._errors import InvalidInputError
 
 __all__ = [
+    "DEFAULT_CONNECTION_LIMITS",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
@@ -38,6 +39,9 @@ DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * 1024 * 1024
 # at most 100 calls are in flight: against a gateway that takes seconds per answer, 300
 # concurrent calls would take three turns instead of one.
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+# Public under the `openai` package's name for it, beside DEFAULT_TIMEOUT: for an httpx
+# client of one's own (`http_client=`) sized as ours would be.
+DEFAULT_CONNECTION_LIMITS: Final = DEFAULT_LIMITS
 # The spec's path already starts with /v1, while OpenAI-style base URLs end with it.
 _API_VERSION_SUFFIX: Final = "/v1"
 

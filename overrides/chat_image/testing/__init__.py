@@ -9,7 +9,7 @@ friends come with the package (see README, "Testing code that uses chat-image").
 from ._contract import Refusal, UnsupportedSchemaError
 from ._gateway import DEFAULT_API_KEY, FakeGateway, Responder
 from ._recorded import Headers, RecordedImage, RecordedRequest
-from ._replies import DEFAULT_CONTENT, Fault, Reply, tool_call
+from ._replies import DEFAULT_CONTENT, Fault, Reply, render_reply, tool_call
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -23,5 +23,6 @@ __all__ = [
     "Reply",
     "Responder",
     "UnsupportedSchemaError",
+    "render_reply",
     "tool_call",
 ]

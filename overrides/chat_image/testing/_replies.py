@@ -26,6 +26,7 @@ __all__ = [
     "error_body",
     "render_body",
     "render_events",
+    "render_reply",
     "tool_call",
     "wants_stream",
 ]
@@ -56,6 +57,8 @@ Fault: TypeAlias = Literal[
 STREAM_FAULTS: Final = frozenset(
     {"error_event", "error_event_flat", "pings_only", "malformed_event", "cut"}
 )
+# Faults that act on the connection or on time: no bytes stand for them.
+_CONNECTION_FAULTS: Final = frozenset({"close", "drop_mid_body", "hang", "pings_only"})
 DEFAULT_CONTENT: Final = "This is a test answer from the fake gateway."
 # What a renderer yields to mean "close the connection now, mid-body"; an empty event
 # writes nothing but still takes its pause.
@@ -376,3 +379,18 @@ def _rendered_events(reply: Reply, request: Any, serial: int) -> Iterator[bytes 
     if include_usage and usage is not None:
         yield _event({**base, "choices": [], "usage": usage})
     yield _event("[DONE]")
+
+
+def render_reply(reply: Reply, request: Mapping[str, Any] | None = None) -> tuple[bytes, ...]:
+    """The body the fake gateway sends for `reply`: one piece, or a stream's events in order.
+
+    For serving the kit's answers from another server (the benchmark's, say). `request` is
+    the request's JSON: it decides whether to stream (when `reply.stream` is None), and the
+    model and usage echoed. Faults on the connection (`close`, `drop_mid_body`, `hang`,
+    `pings_only`) have no bytes to stand for them, and raise ValueError.
+    """
+    if reply.fault in _CONNECTION_FAULTS:
+        raise ValueError(f"fault {reply.fault!r} acts on the connection: it has no body to render")
+    if wants_stream(reply, request):
+        return tuple(render_events(reply, request, 1))
+    return (render_body(reply, request, 1),)

@@ -1,0 +1,174 @@
+"""The command line of `nox -s bench`: runs the chosen cases, prints the table, writes JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import chat_image
+
+from ._async import run_async
+from ._batch import batch_table, batch_worker, run_batch_case
+from ._common import openai_module
+from ._imports import IMPORT_PACKAGE, run_imports
+from ._latency import run_latency
+from ._memory import MEMORY_MANY, memory_worker, run_memory
+from ._report import Row, table
+from ._server import Server, completion_response, serve, stream_response
+from ._stream import STREAM_FIRST, STREAM_PER_CHUNK, run_stream
+
+CASES = ("latency", "async", "import", "memory", "stream", "batch")
+CONCURRENCY = 300
+
+
+def _async_rows(url: str, rounds: int) -> list[Row]:
+    concurrent = asyncio.run(run_async(url, min(rounds, 15), CONCURRENCY))
+    over_aiohttp = {
+        "chat_image": concurrent.pop("chat_image_aiohttp"),
+        "httpx": concurrent.pop("httpx_aiohttp"),
+        "openai": concurrent.pop("openai_aiohttp"),
+    }
+    same = {**concurrent, "httpx": concurrent.pop("httpx_same_limits")}
+    name = f"async: {CONCURRENCY} concurrent"
+    return [
+        Row(f"{name} calls", "ms/batch", concurrent, "<= 1.00x httpx", limit=1.00),
+        Row(f"{name}, httpx at our limits", "ms/batch", same, "(info)"),
+        Row(f"{name}, all over aiohttp", "ms/batch", over_aiohttp, "<= 1.15x httpx", limit=1.15),
+    ]
+
+
+def _import_rows(rounds: int) -> list[Row]:
+    rows = []
+    for case, samples in run_imports(min(max(rounds, 5), 15)).items():
+        target, limit = ("<= 1.25x httpx", 1.25) if case == IMPORT_PACKAGE else ("(info)", None)
+        rows.append(Row(case, "ms", samples, target, limit=limit))
+    return rows
+
+
+def _memory_rows(url: str, rounds: int) -> list[Row]:
+    rows = []
+    for case, samples in run_memory(url, rounds).items():
+        # Issue 11's targets: one image at most 0.25x its size above the baseline, 64 in
+        # flight at most 2x one image.
+        limit = 2.0 if case.startswith(MEMORY_MANY) else 0.25
+        target = f"<= {limit}x image size"
+        rows.append(Row(case, "x image", samples, target, limit=limit, absolute=True))
+    return rows
+
+
+def _stream_rows(rounds: int, calls: int) -> list[Row]:
+    samples = run_stream(rounds, calls)
+    chunks = samples[STREAM_PER_CHUNK]
+    return [
+        Row(STREAM_PER_CHUNK, "us/chunk", chunks, "<= 2.50x httpx", limit=2.5),
+        Row(
+            STREAM_PER_CHUNK.replace("per chunk", "vs openai"),
+            "us/chunk",
+            chunks,
+            "<= 0.15x openai",
+            limit=0.15,
+            against="openai",
+        ),
+        Row(STREAM_FIRST, "us", samples[STREAM_FIRST], "<= 1.10x httpx", limit=1.10),
+    ]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run")
+    parser.add_argument("--rounds", type=int, help="rounds of each timed case")
+    parser.add_argument("--json", default="bench-results.json", help="where to write results")
+    parser.add_argument(
+        "--only",
+        default=",".join(CASES),
+        help=f"comma-separated subset of: {', '.join(CASES)}",
+    )
+    # Worker processes: this package again, with one of these.
+    parser.add_argument("--batch-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-stream", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
+    if args.serve or args.serve_stream:
+        asyncio.run(serve(stream_response() if args.serve_stream else completion_response()))
+        return
+    if args.memory_worker:
+        client, path, url = args.memory_worker
+        memory_worker(client, path, url, tracing=args.trace)
+        return
+    if args.batch_worker:
+        batch_worker(*args.batch_worker)
+        return
+
+    only = set(args.only.split(","))
+    rounds = args.rounds or (3 if args.quick else 25)
+    calls = 50 if args.quick else 150
+    rows: list[Row] = []
+    batch: dict[str, Any] | None = None
+    server = Server()
+    try:
+        print(
+            f"{platform.python_implementation()} {platform.python_version()}, "
+            f"{os.cpu_count()} CPUs; {rounds} rounds; server at {server.url}",
+            flush=True,
+        )
+        if "latency" in only:
+            for case, samples in run_latency(server.url, rounds, calls).items():
+                rows.append(Row(case, "us/call", samples, "<= 1.10x httpx", limit=1.10))
+            print("latency done", flush=True)
+        if "async" in only:
+            rows += _async_rows(server.url, rounds)
+            print("async done", flush=True)
+        if "import" in only:
+            rows += _import_rows(rounds)
+            print("imports done", flush=True)
+        if "memory" in only:
+            rows += _memory_rows(server.url, 1 if args.quick else 3)
+            print("memory done", flush=True)
+        if "stream" in only:
+            rows += _stream_rows(rounds, 3 if args.quick else 10)
+            print("stream done", flush=True)
+        if "batch" in only:
+            batch = run_batch_case(server.url, 1 if args.quick else 3)
+            print("batch done", flush=True)
+    finally:
+        server.stop()
+    text = table(rows)
+    if batch is not None:
+        text += "\n\n" + batch_table(batch)
+    print()
+    print(text)
+    report = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "rounds": rounds,
+        "calls_per_round": calls,
+        "versions": {
+            "chat_image": chat_image.__version__,
+            "httpx": httpx.__version__,
+            "openai": openai_module().__version__,
+        },
+        "rows": [asdict(row) for row in rows],
+        "batch": batch,
+        "table": text,
+    }
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
