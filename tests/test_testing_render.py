@@ -67,7 +67,7 @@ def test_an_error_status_renders_its_error_body():
     assert _same(body, _served(reply, REQUEST))
 
 
-@pytest.mark.parametrize("fault", ["close", "drop_mid_body", "hang", "pings_only"])
+@pytest.mark.parametrize("fault", ["close", "drop_mid_body", "hang", "pings_only", "cut"])
 def test_faults_on_the_connection_have_no_bytes(fault: str):
     with pytest.raises(ValueError, match=fault):
         render_reply(Reply(fault=fault))  # type: ignore[arg-type]

@@ -387,10 +387,10 @@ def render_reply(reply: Reply, request: Mapping[str, Any] | None = None) -> tupl
     For serving the kit's answers from another server (the benchmark's, say). `request` is
     the request's JSON: it decides whether to stream (when `reply.stream` is None), and the
     model and usage echoed. Faults on the connection (`close`, `drop_mid_body`, `hang`,
-    `pings_only`) have no bytes to stand for them, and raise ValueError.
+    `pings_only`, `cut`) have no bytes to stand for them, and raise ValueError.
     """
-    if reply.fault in _CONNECTION_FAULTS:
+    if reply.fault in _CONNECTION_FAULTS or reply.fault == "cut":
         raise ValueError(f"fault {reply.fault!r} acts on the connection: it has no body to render")
     if wants_stream(reply, request):
-        return tuple(render_events(reply, request, 1))
+        return tuple(event for event in render_events(reply, request, 1) if event is not CUT)
     return (render_body(reply, request, 1),)
