@@ -297,6 +297,9 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in separate writes: with Nagle's algorithm on, the second
+        # waits for the client's delayed ACK, about 40 ms on every keep-alive answer.
+        disable_nagle_algorithm = True
         server_version = "FakeGateway"
         # Whether this handler's request still counts in `gateway.in_flight`.
         _in_flight = False
