@@ -95,8 +95,10 @@ def _iter_folder(root: Path) -> Iterator[BatchItem | InputProblem]:
     for folder, dirs, files in os.walk(root):
         dirs.sort()
         for name in sorted(files):
-            path = Path(folder, name)
-            relative = path.relative_to(root).as_posix()
+            # Strings, not Path objects: pathlib interns every name it splits, and CPython's
+            # table of interned strings never shrinks, so memory would grow with the folder.
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, root).replace(os.sep, "/")
             try:
                 with open(path, "rb") as file:
                     head = file.read(_HEAD_BYTES)
@@ -106,7 +108,7 @@ def _iter_folder(root: Path) -> Iterator[BatchItem | InputProblem]:
             if sniff_media_type(head) is None:
                 yield InputProblem(relative, "not a PNG, JPEG, GIF or WebP image")
                 continue
-            yield BatchItem(relative, (str(path),))
+            yield BatchItem(relative, (path,))
 
 
 def _field(line: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
