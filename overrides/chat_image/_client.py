@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, SupportsIndex, Unpack, overload
@@ -94,6 +95,14 @@ def _check_max_response_bytes(value: object) -> int:
 def _check_open(http: httpx.Client | httpx.AsyncClient) -> None:
     if http.is_closed:
         raise ChatImageError("the client is closed; make a new one (or use it inside `with`)")
+
+
+def _closed_during_call() -> ChatImageError:
+    # What failed then is only the pool going away under the call: say so, not what broke.
+    return ChatImageError(
+        "the client was closed (close() from another thread or task) while this call was "
+        "under way; close a client only after its calls have returned"
+    )
 
 
 def _attempt_deadline(
@@ -363,15 +372,25 @@ class ChatImage(_BaseClient):
         limit = self._max_response_bytes
 
         def attempt() -> httpx.Response:
-            with _deadline.with_deadline(*_attempt_deadline(per_attempt, call)):
-                response = http.send(request, stream=True)
-                if stream and response.is_success:
-                    return response  # bounded between events from here on, not as a whole
-                try:
-                    read_body(response, limit)
-                except BaseException:
-                    response.close()
-                    raise
+            if http.is_closed:
+                raise _closed_during_call()  # before a retry: httpx's own error is a RuntimeError
+            try:
+                with _deadline.with_deadline(*_attempt_deadline(per_attempt, call)):
+                    response = http.send(request, stream=True)
+                    if stream and response.is_success:
+                        return response  # bounded between events from here on, not whole
+                    try:
+                        read_body(response, limit)
+                    except BaseException:
+                        response.close()
+                        raise
+            except (httpx.HTTPError, RuntimeError) as exc:
+                if http.is_closed:
+                    raise _closed_during_call() from exc
+                raise
+            if http.is_closed:
+                # Whether the answer got through a pool closing under it is chance: one rule.
+                raise _closed_during_call()
             return response
 
         try:
@@ -483,6 +502,8 @@ class AsyncChatImage(_BaseClient):
         self._aiohttp_client = (
             http_client if isinstance(http_client, DefaultAioHttpClient) else None
         )
+        # The event loop its pool was first used in: its connections belong to that loop.
+        self._loop: weakref.ref[object] | None = None
         if http_client is not None:
             self._api.set_async_httpx_client(http_client)
             self._owns_http_client = False
@@ -493,10 +514,34 @@ class AsyncChatImage(_BaseClient):
             if not self._owns_http_client and self._aiohttp_client is None:
                 _forked_with_own_client(self)
             self._after_fork()
+            self._loop = None  # the child's pool is new: any loop may be its first
             if self._aiohttp_client is not None:
                 self._aiohttp_client = self._aiohttp_client.remade()
                 self._api.set_async_httpx_client(self._aiohttp_client)
+        self._check_loop()
         return self._api.get_async_httpx_client()
+
+    def _check_loop(self) -> None:
+        """Refuse a loop other than the one the pool was first used in (two `asyncio.run()`s)."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # `api_client` read outside any loop: nothing is sent here
+        if self._loop is None:
+            self._loop = weakref.ref(loop)
+            return
+        if self._loop() is loop:
+            return
+        # A pool per loop was the other way: but a closed loop's connections cannot be closed
+        # any more (their transports need that loop), and a caller's own client cannot be
+        # remade; one clear rule serves every backend.
+        raise ChatImageError(
+            f"this {type(self).__name__} was used in another event loop (an earlier "
+            "asyncio.run(), say), and its connections belong to that loop; make the client "
+            "inside the coroutine that asyncio.run() runs, or one client per event loop"
+        )
 
     async def _send(
         self, request: httpx.Request, max_retries: int, *, stream: bool
@@ -517,9 +562,16 @@ class AsyncChatImage(_BaseClient):
         async def attempt() -> httpx.Response:
             ends, what = _attempt_deadline(per_attempt, call)
             timer = asyncio.timeout(None if ends is None else ends - time.monotonic())
+            if http.is_closed:
+                raise _closed_during_call()
             try:
                 async with timer:
-                    response = await http.send(request, stream=True)
+                    try:
+                        response = await http.send(request, stream=True)
+                    except (httpx.HTTPError, RuntimeError) as exc:
+                        if http.is_closed:
+                            raise _closed_during_call() from exc
+                        raise
                     if stream and response.is_success:
                         return response
                     try:

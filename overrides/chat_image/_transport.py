@@ -122,13 +122,21 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self._proxied[proxy]
 
     def _async(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
+        # Here, not above: it imports asyncio, which a sync program never needs.
+        from ._early_answer import install as hearing_early_answers
+
         if self._async_transport is None:
-            self._async_transport = httpx.AsyncHTTPTransport(limits=self._limits)
+            # Under the pool, the network backend that hears an answer sent mid-upload.
+            self._async_transport = hearing_early_answers(
+                httpx.AsyncHTTPTransport(limits=self._limits)
+            )
         proxy = self._environment.proxy_for(url)
         if proxy is None:
             return self._async_transport
         if proxy not in self._async_proxied:
-            self._async_proxied[proxy] = httpx.AsyncHTTPTransport(proxy=proxy, limits=self._limits)
+            self._async_proxied[proxy] = hearing_early_answers(
+                httpx.AsyncHTTPTransport(proxy=proxy, limits=self._limits)
+            )
         return self._async_proxied[proxy]
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
