@@ -149,7 +149,12 @@ def outcome(label: str, before: dict[str, bytes], after: dict[str, bytes]) -> st
     changed = sum(before.get(rel) != after.get(rel) for rel in before.keys() | after.keys())
     if not changed:
         return f"{label}/: unchanged ({len(after)} files)"
-    return f"{label}/: {changed} {'file' if changed == 1 else 'files'} changed"
+    return f"{label}/: {file_count(changed)} changed"
+
+
+def file_count(count: int) -> str:
+    """`1 file`, `2 files`."""
+    return f"{count} {'file' if count == 1 else 'files'}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Final
 
 from scripts import drift, paths, spec_diff
-from scripts.generate import GenerationError, generate
+from scripts.generate import GenerationError, file_count, generate
 
 EXIT_OK: Final = 0
 EXIT_CHECKS_FAILED: Final = 1
@@ -151,9 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GenerationError as exc:  # It just worked on a copy; report rather than guess.
         print(exc, file=sys.stderr)
         return EXIT_CHECKS_FAILED
-    print(
-        f"update-spec: wrote openapi.yaml and regenerated generated/ ({len(files)} files changed)"
-    )
+    written = file_count(len(files))
+    print(f"update-spec: wrote openapi.yaml and regenerated generated/ ({written} changed)")
 
     steps = [
         _run("drift", ["-m", "scripts.drift"]),
