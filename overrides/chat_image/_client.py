@@ -303,6 +303,27 @@ class _BaseClient:
         ends = request.extensions.setdefault(DEADLINE_EXTENSION, time.monotonic() + seconds)
         return ends, f"the call's total_timeout of {seconds:g} s"
 
+    def _stream_retry_wait(
+        self,
+        request: httpx.Request,
+        max_retries: int,
+        retries_done: int,
+        failure: httpx.HTTPError,
+    ) -> float | None:
+        """The wait before sending a stream again after it failed before its first event, or
+        None when that failure is final: the same policy, budget and deadline as `_send`'s."""
+        from ._retry import decide
+
+        return decide(
+            self._retry_policy,
+            request,
+            retries_done,
+            max_retries,
+            failure,
+            self._on_retry,
+            request.extensions.get(DEADLINE_EXTENSION),
+        )
+
     def _max_retries(self, max_retries: int | None) -> int:
         if max_retries is None:
             return self._settings.max_retries
@@ -410,19 +431,10 @@ class ChatImage(_BaseClient):
         return response
 
     def _stream(self, request: httpx.Request, max_retries: int) -> Stream[ChatCompletionChunk]:
-        from ._retry import decide
         from ._streaming import Stream
 
         def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
-            wait = decide(
-                self._retry_policy,
-                request,
-                retries_done,
-                max_retries,
-                failure,
-                self._on_retry,
-                request.extensions.get(DEADLINE_EXTENSION),
-            )
+            wait = self._stream_retry_wait(request, max_retries, retries_done, failure)
             if wait is None:
                 return None
             self._sleep(wait)
@@ -604,19 +616,10 @@ class AsyncChatImage(_BaseClient):
     async def _stream(
         self, request: httpx.Request, max_retries: int
     ) -> AsyncStream[ChatCompletionChunk]:
-        from ._retry import decide
         from ._streaming import AsyncStream
 
         async def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
-            wait = decide(
-                self._retry_policy,
-                request,
-                retries_done,
-                max_retries,
-                failure,
-                self._on_retry,
-                request.extensions.get(DEADLINE_EXTENSION),
-            )
+            wait = self._stream_retry_wait(request, max_retries, retries_done, failure)
             if wait is None:
                 return None
             await self._sleep(wait)
