@@ -102,3 +102,13 @@ def test_an_echoed_key_is_masked_in_a_body_that_is_not_json(form, call, server):
         call()
     assert not any(_leaks(shown) for shown in _shown(caught.value))
     assert "[redacted]" in caught.value.body  # type: ignore[operator]
+
+
+def test_an_echoed_key_is_masked_in_a_streams_and_a_raw_answers_request_id(client, server):
+    """The stream and the raw answer show the request id as errors do: never the key."""
+    server.default = Reply(content="hi", headers={"x-request-id": API_KEY})
+    create = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 5}
+    with client.chat.completions.create(**create, stream=True) as stream:
+        assert stream.request_id == "[redacted]"
+    raw = client.chat.completions.with_raw_response.create(**create)
+    assert raw.request_id == "[redacted]"

@@ -35,6 +35,7 @@ __all__ = [
     "ResponseTooLargeError",
     "UnprocessableEntityError",
     "mask",
+    "request_id_of",
     "status_error",
     "stream_error",
     "transport_error",
@@ -298,7 +299,8 @@ def _decode_body(text: str) -> object:
         return text
 
 
-def _request_id(response: httpx.Response) -> str | None:
+def request_id_of(response: httpx.Response) -> str | None:
+    """The gateway's `x-request-id` (or `request-id`), with the request's key masked."""
     headers = response.headers
     value: str | None = headers.get("x-request-id") or headers.get("request-id")
     return None if value is None else mask(value, _secret_of(response.request))
@@ -312,7 +314,7 @@ class APIResponseValidationError(APIError):
         self.response = response
         self.status_code = response.status_code
         self.problem = problem
-        self.request_id: str | None = _request_id(response)
+        self.request_id: str | None = request_id_of(response)
         body = _body_text(response) if body is None else _redacted(body, response.request)
         content_type = _redacted(response.headers.get("content-type", ""), response.request)
         where = f"status {response.status_code}"
@@ -331,7 +333,7 @@ class APIStatusError(APIError):
     def __init__(self, response: httpx.Response, body: object) -> None:
         self.response = response
         self.status_code = response.status_code
-        self.request_id: str | None = _request_id(response)
+        self.request_id: str | None = request_id_of(response)
         fields = _error_fields(body)
         self.error_message: str | None = _str_or_none(fields.get("message"))
         self.type: str | None = _str_or_none(fields.get("type"))

@@ -4,7 +4,12 @@ Apart from `_transport` so that the clients can mark requests without loading th
 machinery at import time.
 """
 
-from typing import Final
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "DEADLINE_EXTENSION",
@@ -12,6 +17,7 @@ __all__ = [
     "RETRIES_TAKEN_EXTENSION",
     "STREAM_EXTENSION",
     "TOTAL_TIMEOUT_EXTENSION",
+    "retries_taken",
 ]
 
 # On a request: its own retry budget, instead of the transport's.
@@ -25,3 +31,9 @@ TOTAL_TIMEOUT_EXTENSION: Final = "chat_image.total_timeout"
 # On a request: when (time.monotonic()) that runs out, set by its first attempt so that a
 # stream's re-sends share it.
 DEADLINE_EXTENSION: Final = "chat_image.deadline"
+
+
+def retries_taken(response: httpx.Response) -> int:
+    """How many times the request was sent again before `response` came: 0 if never."""
+    value = response.extensions.get(RETRIES_TAKEN_EXTENSION, 0)
+    return value if isinstance(value, int) else 0

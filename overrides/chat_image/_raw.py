@@ -10,8 +10,8 @@ import attrs
 import httpx
 
 from ._completion import ChatCompletion
-from ._errors import _request_id
-from ._retry import RETRIES_TAKEN_EXTENSION
+from ._errors import request_id_of
+from ._extensions import retries_taken
 from ._wire import read_completion
 
 __all__ = ["RawResponse"]
@@ -34,13 +34,12 @@ class RawResponse:
     @property
     def request_id(self) -> str | None:
         """The gateway's `x-request-id` (or `request-id`), for support requests."""
-        return _request_id(self.http_response)
+        return request_id_of(self.http_response)
 
     @property
     def retries_taken(self) -> int:
         """Retries before this answer: 0 when the first attempt succeeded."""
-        taken: int = self.http_response.extensions.get(RETRIES_TAKEN_EXTENSION, 0)
-        return taken
+        return retries_taken(self.http_response)
 
     @property
     def elapsed(self) -> float:

@@ -23,10 +23,11 @@ from ._completion import ChatCompletion, ResponseShapeError, parse_chat_completi
 from ._errors import (
     APIResponseValidationError,
     ChatImageError,
+    request_id_of,
     stream_error,
     transport_error,
 )
-from ._retry import RETRIES_TAKEN_EXTENSION
+from ._extensions import retries_taken
 from ._sse import ServerSentEvent, SSEDecoder
 
 __all__ = ["AsyncStream", "Stream"]
@@ -43,11 +44,6 @@ Resend = Callable[[httpx.HTTPError, int], httpx.Response | None]
 """Given a failure before the first chunk and the retries taken so far: the answer of a new
 attempt (its own retries recorded on it), or None when the failure is final."""
 AsyncResend = Callable[[httpx.HTTPError, int], Awaitable[httpx.Response | None]]
-
-
-def _retries_taken(response: httpx.Response) -> int:
-    value = response.extensions.get(RETRIES_TAKEN_EXTENSION, 0)
-    return value if isinstance(value, int) else 0
 
 
 class _Reading:
@@ -216,14 +212,13 @@ class _StreamBase(Generic[_ChunkT]):
 
     @property
     def request_id(self) -> str | None:
-        headers = self._response.headers
-        value: str | None = headers.get("x-request-id") or headers.get("request-id")
-        return value
+        """The gateway's `x-request-id` (or `request-id`), for support requests."""
+        return request_id_of(self._response)
 
     @property
     def retries_taken(self) -> int:
         """How many times the request was sent again before this answer came."""
-        return _retries_taken(self._response)
+        return retries_taken(self._response)
 
     def __repr__(self) -> str:
         state = "complete" if self._complete else "closed" if self._closed else "open"
@@ -283,7 +278,7 @@ class Stream(_StreamBase[_ChunkT]):
                     if not self._chunks and self._resend is not None:
                         # Nothing handed out yet: this may be retried like any request.
                         self._response.close()
-                        response = self._resend(exc, _retries_taken(self._response))
+                        response = self._resend(exc, retries_taken(self._response))
                     if response is None:
                         raise transport_error(self._response.request, exc) from exc
                     self._restart(response)
@@ -353,7 +348,7 @@ class AsyncStream(_StreamBase[_ChunkT]):
                     response = None
                     if not self._chunks and self._resend is not None:
                         await self._response.aclose()
-                        response = await self._resend(exc, _retries_taken(self._response))
+                        response = await self._resend(exc, retries_taken(self._response))
                     if response is None:
                         raise transport_error(self._response.request, exc) from exc
                     self._restart(response)
