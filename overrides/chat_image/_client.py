@@ -439,7 +439,8 @@ class ChatImage(_BaseClient):
             response.extensions[RETRIES_TAKEN_EXTENSION] += retries_done + 1
             return response
 
-        return Stream(self._send(request, max_retries, stream=True), resend=resend)
+        response = self._send(request, max_retries, stream=True)
+        return Stream(response, resend=resend, max_response_bytes=self._max_response_bytes)
 
     def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -625,7 +626,7 @@ class AsyncChatImage(_BaseClient):
             return response
 
         response = await self._send(request, max_retries, stream=True)
-        return AsyncStream(response, resend=resend)
+        return AsyncStream(response, resend=resend, max_response_bytes=self._max_response_bytes)
 
     async def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client (a

@@ -23,9 +23,10 @@ from ._latency import run_latency
 from ._memory import MEMORY_MANY, memory_worker, run_memory
 from ._report import Row, table
 from ._server import Server, completion_response, serve, stream_response
+from ._sse import SSE_LINEAR, run_sse
 from ._stream import STREAM_FIRST, STREAM_PER_CHUNK, run_stream
 
-CASES = ("latency", "async", "import", "memory", "stream", "batch")
+CASES = ("latency", "async", "import", "memory", "stream", "sse", "batch")
 CONCURRENCY = 300
 
 
@@ -79,6 +80,20 @@ def _stream_rows(rounds: int, calls: int) -> list[Row]:
         ),
         Row(STREAM_FIRST, "us", samples[STREAM_FIRST], "<= 1.10x httpx", limit=1.10),
     ]
+
+
+def _sse_rows(rounds: int) -> list[Row]:
+    """Issue 22: the SSE parser linear in line length. A quadratic one costs about 32x more
+    per byte at 32 MiB than at 1 MiB; the rest of the step up is the allocator (from 32 MiB
+    on, glibc gives each large buffer fresh pages), which is as high again at 64 MiB."""
+    rows = []
+    for case, samples in run_sse(rounds).items():
+        if case == SSE_LINEAR:
+            target = "<= 16x (quadratic: 32x)"
+            rows.append(Row(case, "x", samples, target, limit=16.0, absolute=True))
+        else:
+            rows.append(Row(case, "ns/byte", samples, "(info)"))
+    return rows
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -141,6 +156,9 @@ def main() -> None:
         if "stream" in only:
             rows += _stream_rows(rounds, 3 if args.quick else 10)
             print("stream done", flush=True)
+        if "sse" in only:
+            rows += _sse_rows(3 if args.quick else 10)
+            print("sse done", flush=True)
         if "batch" in only:
             batch = run_batch_case(server.url, 1 if args.quick else 3)
             print("batch done", flush=True)

@@ -63,7 +63,7 @@ def test_a_proxy_httpx_cannot_use_is_refused_without_its_password(
         call(client={"base_url": server.base_url})
     error = caught.value
     assert isinstance(error, InvalidInputError), repr(error)
-    assert error.field == variable.upper()
+    assert error.field == variable  # as it is spelt in the environment
     for text in (str(error), repr(error), error.problem):
         assert _PASSWORD not in text
     assert server.count == 0  # refused before sending

@@ -138,3 +138,38 @@ def test_a_long_data_line_arriving_slowly_is_progress(stream_call, server):
     assert outcome.error is None, outcome.error
     assert outcome.completion is not None
     assert outcome.completion.choices[0].message.content == "x" * 5000
+
+
+def test_chat_image_ask_returns_at_done(server, tmp_path):
+    """`chat-image ask` streams by default: it prints the answer and exits at [DONE], though
+    the gateway pings on for 30 s."""
+    from cli_kit import run
+
+    sent: list[bytes] = []
+    body = _then(itertools.repeat(b": ping\n\n", 600), sent)
+    server.default = Reply(stream_body=body, pause=0.05)
+    done = run("ask", "hi", "--model", "gpt-4o", url=server.url, cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr) == (0, _ANSWER + "\n", "")
+    assert len(sent) < 300
+
+
+def test_a_stream_on_a_callers_own_client_stops_at_done(stream_call, server):
+    """The same with the caller's own httpx client, whose sockets have no deadline of ours."""
+    from conftest import async_http_client
+
+    sent: list[bytes] = []
+    body = _then(itertools.repeat(b": ping\n\n", _PINGS_AFTER_DONE), sent)
+    server.default = Reply(stream_body=body, pause=0.05)
+    if stream_call.kind == "sync":
+        http: httpx.Client | httpx.AsyncClient = httpx.Client()
+    else:
+        http = async_http_client(stream_call.backend)
+    try:
+        outcome = stream_call.stream(client={"http_client": http}, final=True)
+    finally:
+        if isinstance(http, httpx.Client):
+            http.close()
+    done_at = len(sent)
+    assert outcome.error is None, outcome.error
+    assert outcome.completion is not None
+    assert done_at < _PINGS_AFTER_DONE // 2

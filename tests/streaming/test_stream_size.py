@@ -59,7 +59,7 @@ def test_one_endless_event_is_bounded(stream_call, server):
 def test_a_long_stream_of_small_events_is_bounded_as_a_whole(stream_call, server):
     sent: list[int] = []
     piece = event(chunk("z" * 100))
-    count = 8 * _LIMIT // len(piece)
+    count = 64 * _LIMIT // len(piece)  # 16 MiB: more than the sockets between hold
     pieces = itertools.chain(
         [event(chunk("", role="assistant"))], itertools.repeat(piece, count), [DONE]
     )

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import select
+import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +37,8 @@ Responder = Callable[[RecordedRequest], "Reply | None"]
 """Answers a request dynamically; None leaves it to the queue (then the default answer)."""
 _READ_PIECE: Final = 64 * 1024
 _POLL_INTERVAL: Final = 0.02
+# How often a hanging or delayed answer looks whether its client has gone.
+_CLIENT_POLL: Final = 0.02
 
 
 class _Server(ThreadingHTTPServer):
@@ -85,6 +91,8 @@ class FakeGateway:
         self._max_in_flight = 0
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        # The connections open now: stop() ends them, so that none is answered after it.
+        self._connections: set[socket.socket] = set()
         self._contract = load_contract() if validate else None
 
     def __repr__(self) -> str:
@@ -109,10 +117,16 @@ class FakeGateway:
         return self
 
     def stop(self) -> None:
-        """Stop serving; answers still hanging or streaming end now."""
+        """Stop serving; answers still hanging or streaming end now, and connections already
+        open (kept alive by a client's pool) are closed: nothing is answered after this."""
         if self._httpd is None:
             return
         self._stopping.set()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -259,6 +273,18 @@ class FakeGateway:
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
             return self._serial
 
+    def _opened(self, connection: socket.socket) -> bool:
+        """Count a new connection as open; False if the gateway is stopping (then no)."""
+        with self._lock:
+            if self._stopping.is_set():
+                return False
+            self._connections.add(connection)
+            return True
+
+    def _closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
     def _answered(self) -> None:
         with self._lock:
             self._in_flight -= 1
@@ -304,6 +330,42 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
         # Whether this handler's request still counts in `gateway.in_flight`.
         _in_flight = False
 
+        def setup(self) -> None:
+            super().setup()
+            if not gateway._opened(self.connection):
+                # Accepted as stop() began: closed unanswered, like the others.
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+
+        def finish(self) -> None:
+            gateway._closed(self.connection)
+            super().finish()
+
+        def handle(self) -> None:
+            if gateway._stopping.is_set():
+                return
+            super().handle()
+
+        def _client_left(self) -> bool:
+            """Whether the client has closed its end (gave up waiting): no one to answer."""
+            try:
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+            except (OSError, ValueError):
+                return True
+
+        def _wait(self, seconds: float | None) -> bool:
+            """Wait `seconds` (None: until stop()); False if the gateway stopped or the client
+            left meanwhile, so that the answer is not given."""
+            ends = None if seconds is None else time.monotonic() + seconds
+            while True:
+                left = _CLIENT_POLL if ends is None else min(_CLIENT_POLL, ends - time.monotonic())
+                if left <= 0:
+                    return True
+                if stopping.wait(left) or self._client_left():
+                    return False
+
         def _handle(self) -> None:
             body, size, digest = self._read_body()
             headers, bearer = mask_headers(list(self.headers.items()))
@@ -343,11 +405,11 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
         def _send(self, reply: Reply, recorded: RecordedRequest, serial: int) -> None:
-            if reply.delay and stopping.wait(reply.delay):
+            if reply.delay and not self._wait(reply.delay):
                 self.close_connection = True
                 return
             if reply.fault == "hang":
-                stopping.wait()
+                self._wait(None)  # until the client gives up, or the gateway stops
             if reply.fault in ("close", "hang"):
                 self.close_connection = True
                 return
