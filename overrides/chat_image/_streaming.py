@@ -4,7 +4,13 @@ What the bytes mean is decided in `_Reading`, which does no I/O and is shared by
 two classes only move bytes and differ in how they wait. Every failure ends in an error from
 our tree: a transport failure as `APIConnectionError` / `APITimeoutError` (retried, as a
 non-streamed call is, until the first chunk has been handed out, never after), an error event
-as `APIError`, data that is not a chunk as `APIResponseValidationError`.
+as `APIError`, data that is not a chunk as `APIResponseValidationError`, a body (or one event,
+or one line) over `max_response_bytes` as `ResponseTooLargeError`.
+
+A stream ends at `data: [DONE]`: what follows is read only while it comes at once (so that a
+well-formed body's connection is reused), never waited for. Only data counts as the server
+making progress: keep-alives of any kind do not hold off the read timeout. `close()` works
+from another thread (sync) or task (async), and ends the reader's loop.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ import json
 import select
 import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,8 +36,9 @@ Responder = Callable[[RecordedRequest], "Reply | None"]
 """Answers a request dynamically; None leaves it to the queue (then the default answer)."""
 _READ_PIECE: Final = 64 * 1024
 _POLL_INTERVAL: Final = 0.02
-# How often a hanging or delayed answer looks whether its client has gone.
-_CLIENT_POLL: Final = 0.02
+# How often a hanging answer looks whether its client has gone.
+_CLIENT_POLL: Final = 0.05
+_DONTWAIT: Final = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 class _Server(ThreadingHTTPServer):
@@ -349,22 +349,26 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
 
         def _client_left(self) -> bool:
             """Whether the client has closed its end (gave up waiting): no one to answer."""
+            connection = self.connection
             try:
-                readable, _, _ = select.select([self.connection], [], [], 0)
-                return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
-            except (OSError, ValueError):
+                if _DONTWAIT:
+                    data = connection.recv(1, socket.MSG_PEEK | _DONTWAIT)
+                else:  # Windows: no MSG_DONTWAIT, but no descriptor limit on select()
+                    if not select.select([connection], [], [], 0)[0]:
+                        return False
+                    data = connection.recv(1, socket.MSG_PEEK)
+            except BlockingIOError:
+                return False  # nothing to read: the client is still waiting
+            except OSError:
                 return True
+            return not data
 
-        def _wait(self, seconds: float | None) -> bool:
-            """Wait `seconds` (None: until stop()); False if the gateway stopped or the client
-            left meanwhile, so that the answer is not given."""
-            ends = None if seconds is None else time.monotonic() + seconds
-            while True:
-                left = _CLIENT_POLL if ends is None else min(_CLIENT_POLL, ends - time.monotonic())
-                if left <= 0:
-                    return True
-                if stopping.wait(left) or self._client_left():
-                    return False
+        def _hang(self) -> None:
+            """Answer nothing until the gateway stops or the client gives up (closes its end):
+            a request no one waits for any more is not in flight."""
+            while not stopping.wait(_CLIENT_POLL):
+                if self._client_left():
+                    return
 
         def _handle(self) -> None:
             body, size, digest = self._read_body()
@@ -405,11 +409,11 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
         def _send(self, reply: Reply, recorded: RecordedRequest, serial: int) -> None:
-            if reply.delay and not self._wait(reply.delay):
+            if reply.delay and stopping.wait(reply.delay):
                 self.close_connection = True
                 return
             if reply.fault == "hang":
-                self._wait(None)  # until the client gives up, or the gateway stops
+                self._hang()
             if reply.fault in ("close", "hang"):
                 self.close_connection = True
                 return
