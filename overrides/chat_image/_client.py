@@ -440,7 +440,11 @@ class ChatImage(_BaseClient):
             return response
 
         response = self._send(request, max_retries, stream=True)
-        return Stream(response, resend=resend, max_response_bytes=self._max_response_bytes)
+        # Issue 22: a stream is bounded as a read answer is, and by total_timeout until its
+        # first event (the deadline _send set on the request).
+        return Stream(response, resend=resend)._bound(
+            self._max_response_bytes, self._call_deadline(request)
+        )
 
     def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -626,7 +630,9 @@ class AsyncChatImage(_BaseClient):
             return response
 
         response = await self._send(request, max_retries, stream=True)
-        return AsyncStream(response, resend=resend, max_response_bytes=self._max_response_bytes)
+        return AsyncStream(response, resend=resend)._bound(
+            self._max_response_bytes, self._call_deadline(request)
+        )
 
     async def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client (a

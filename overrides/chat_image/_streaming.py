@@ -224,14 +224,12 @@ class _Reading:
 class _StreamBase(Generic[_ChunkT]):
     """What both streams hold and show: the response, the chunks so far, how it ended."""
 
-    def __init__(
-        self, response: httpx.Response, max_response_bytes: int, deadline: Deadline | None
-    ) -> None:
+    def __init__(self, response: httpx.Response) -> None:
         self._response = response
-        self._limit = max_response_bytes
+        self._limit = DEFAULT_MAX_RESPONSE_BYTES
         # When the call must have its first event (its total_timeout), and what that is.
-        self._first_event_deadline = deadline
-        self._reading = _Reading(response, max_response_bytes)
+        self._first_event_deadline: Deadline | None = None
+        self._reading = _Reading(response, self._limit)
         self._chunks: list[ChatCompletionChunk] = []
         self._complete = False
         self._closed = False
@@ -263,6 +261,13 @@ class _StreamBase(Generic[_ChunkT]):
         state = "complete" if self._complete else "closed" if self._closed else "open"
         return f"{type(self).__name__}(chunks={len(self._chunks)}, {state})"
 
+    def _bound(self, max_response_bytes: int, first_event_deadline: Deadline | None) -> Self:
+        """This stream, held to its client's `max_response_bytes` and its call's deadline."""
+        self._limit = max_response_bytes
+        self._reading = _Reading(self._response, max_response_bytes)
+        self._first_event_deadline = first_event_deadline
+        return self
+
     def _restart(self, response: httpx.Response) -> None:
         self._response = response
         self._reading = _Reading(response, self._limit)
@@ -278,7 +283,7 @@ class _StreamBase(Generic[_ChunkT]):
         return accumulator.get_final_completion()
 
 
-def _drains_within_deadline(response: httpx.Response) -> bool:
+def _reads_have_deadlines(response: httpx.Response) -> bool:
     """Whether a sync read of `response` ends by `_deadline`'s deadline: its socket is one of
     the pools this package builds. A caller's own client's read could wait its whole timeout."""
     return isinstance(response.extensions.get("network_stream"), _deadline.DeadlineStream)
@@ -303,6 +308,27 @@ def _wake_reader(response: httpx.Response) -> bool:
     return True
 
 
+class _Watchdog:
+    """Cuts a sync read of a caller's own client short at `ends` (its socket is shut down,
+    and the connection lost), which nothing else can: its reads have no deadline of ours.
+    A thread that sleeps until then, started only for what needs it."""
+
+    __slots__ = ("_timer", "fired")
+
+    def __init__(self, response: httpx.Response, ends: float) -> None:
+        self.fired = False
+
+        def fire() -> None:
+            self.fired = _wake_reader(response)
+
+        self._timer = threading.Timer(max(0.0, ends - time.monotonic()), fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 class Stream(_StreamBase[_ChunkT]):
     """The chunks of a streamed answer: iterate it (once, in one thread), preferably inside
     `with`.
@@ -312,20 +338,14 @@ class Stream(_StreamBase[_ChunkT]):
     `get_final_completion()` reads what is left and returns the whole answer.
     """
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        *,
-        resend: Resend | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        first_event_deadline: Deadline | None = None,
-    ) -> None:
-        super().__init__(response, max_response_bytes, first_event_deadline)
+    def __init__(self, response: httpx.Response, *, resend: Resend | None = None) -> None:
+        super().__init__(response)
         self._resend = resend
         self._iterator = self._iterate()
         # Held while a chunk is read: a second reader, or a close() from another thread,
         # finds it taken.
         self._reader = threading.Lock()
+        self._watchdog: _Watchdog | None = None
 
     def __iter__(self) -> Iterator[_ChunkT]:
         return self
@@ -351,6 +371,9 @@ class Stream(_StreamBase[_ChunkT]):
                             if chunk is None:
                                 break
                             self._chunks.append(chunk)
+                            if self._watchdog is not None:
+                                self._watchdog.cancel()
+                                self._watchdog = None
                             yield chunk
                         if reading.done or self._closed:
                             break
@@ -377,6 +400,8 @@ class Stream(_StreamBase[_ChunkT]):
                 return
         finally:
             self._closed = True
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             self._response.close()
 
     def _pieces(self) -> Iterator[bytes]:
@@ -388,31 +413,39 @@ class Stream(_StreamBase[_ChunkT]):
 
     def _until_first_chunk(self, pieces: Iterator[bytes], deadline: Deadline) -> Iterator[bytes]:
         ends, what = deadline
-        # A caller's own client's sockets have no deadline: it is checked as pieces come.
-        checked = not _drains_within_deadline(self._response)
-        while not self._chunks:
-            with _deadline.with_deadline(ends, what):  # not held across the yield
-                piece = next(pieces, None)
-            if piece is None:
-                return
-            if checked and time.monotonic() >= ends:
-                raise httpx.ReadTimeout(_deadline.passed(what), request=self._response.request)
-            yield piece
+        response = self._response
+        # A caller's own client's sockets have no deadline of ours: a timer cuts its read
+        # short when the deadline passes (see `_Watchdog`).
+        watchdog = None if _reads_have_deadlines(response) else _Watchdog(response, ends)
+        self._watchdog = watchdog  # called off as the first chunk is handed out
+        try:
+            while not self._chunks:
+                try:
+                    with _deadline.with_deadline(ends, what):  # not held across the yield
+                        piece = next(pieces, None)
+                except httpx.HTTPError:
+                    if watchdog is None or not watchdog.fired:
+                        raise
+                    piece = b""
+                if watchdog is not None and (watchdog.fired or time.monotonic() >= ends):
+                    raise httpx.ReadTimeout(_deadline.passed(what), request=response.request)
+                if piece is None:
+                    return
+                yield piece
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
         yield from pieces
 
     def _drain(self, pieces: Iterator[bytes]) -> None:
         """Read what follows [DONE] while it comes at once; then the connection is free."""
         response = self._response
-        watchdog = None
-        if not _drains_within_deadline(response):
-            # A caller's own client: its reads have no deadline of ours, so a timer cuts
-            # the read short (the connection is then lost, as closing would lose it).
-            if _socket_of(response) is None:
-                return
-            watchdog = threading.Timer(_DRAIN_SECONDS, _wake_reader, (response,))
-            watchdog.daemon = True
-            watchdog.start()
         ends = time.monotonic() + _DRAIN_SECONDS
+        watchdog = None
+        if not _reads_have_deadlines(response):
+            if _socket_of(response) is None:
+                return  # no way to cut a read short: closing drops the connection instead
+            watchdog = _Watchdog(response, ends)
         left = _DRAIN_BYTES
         try:
             with _deadline.with_deadline(ends, "the wait for the end of the body after [DONE]"):
@@ -460,17 +493,10 @@ class Stream(_StreamBase[_ChunkT]):
 class AsyncStream(_StreamBase[_ChunkT]):
     """`Stream` for asyncio: `async for`, `async with`, `await close()` (from any task)."""
 
-    def __init__(
-        self,
-        response: httpx.Response,
-        *,
-        resend: AsyncResend | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        first_event_deadline: Deadline | None = None,
-    ) -> None:
+    def __init__(self, response: httpx.Response, *, resend: AsyncResend | None = None) -> None:
         import asyncio
 
-        super().__init__(response, max_response_bytes, first_event_deadline)
+        super().__init__(response)
         self._resend = resend
         self._iterator = self._iterate()
         self._current_task = asyncio.current_task

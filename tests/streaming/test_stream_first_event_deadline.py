@@ -48,3 +48,47 @@ def test_total_timeout_does_not_bound_a_stream_after_its_first_event(stream_call
     outcome = stream_call.stream(final=True, total_timeout=0.8)
     assert outcome.error is None, outcome.error
     assert outcome.completion is not None
+
+
+def test_total_timeout_holds_on_a_callers_own_sync_client(server, release):
+    """Its sockets have no deadline of ours: the call's deadline still ends the wait."""
+    from streams import StreamCaller
+
+    def late() -> Iterator[bytes]:
+        while not release.wait(0.1):
+            yield b""
+        yield from answer_events()
+
+    server.default = Reply(stream_body=late())
+    with httpx.Client(timeout=httpx.Timeout(6.0, connect=5.0)) as http:
+        outcome = StreamCaller("sync", server).stream(
+            client={"http_client": http, "max_retries": 3}, total_timeout=1.0
+        )
+    release.set()
+    assert isinstance(outcome.error, APITimeoutError), outcome.error
+    assert "total_timeout" in str(outcome.error)
+    assert server.count == 1
+
+
+def test_a_slow_reader_of_the_first_chunk_is_not_cut_off(server):
+    """The deadline is the server's to meet, until the first event: not the reader's."""
+    from streams import StreamCaller
+
+    server.default = Reply(stream_body=answer_events())
+    with httpx.Client() as http:
+        caller = StreamCaller("sync", server)
+        with caller.make(http_client=http) as client:
+            stream = client.chat.completions.create(
+                model="gpt-4o",
+                messages=[{"role": "user", "content": "hi"}],
+                max_tokens=5,
+                stream=True,
+                total_timeout=0.5,
+            )
+            with stream:
+                first = next(stream)
+                release = threading.Event()
+                release.wait(1.0)  # longer than total_timeout, with the first chunk in hand
+                rest = list(stream)
+    assert first.choices[0].delta.role == "assistant"
+    assert len(rest) == len(answer_events()) - 2
