@@ -26,7 +26,6 @@ from typing import Any, Final, Generic, Self, TypeVar
 
 import httpx
 
-from ._base_client import retries_taken
 from ._config import DEFAULT_MAX_RESPONSE_BYTES
 from ._exceptions import (
     APIResponseValidationError,
@@ -39,6 +38,7 @@ from ._models.accumulate import ChatCompletionAccumulator
 from ._models.chunk import ChatCompletionChunk, chunk_of_completion, parse_chat_completion_chunk
 from ._models.completion import ChatCompletion, ResponseShapeError, parse_chat_completion
 from ._redact import request_id_of
+from ._response import retries_taken
 from ._sse import ServerSentEvent, SSEDecoder
 from ._transports import deadline as _deadline
 
