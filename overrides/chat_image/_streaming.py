@@ -313,20 +313,26 @@ class _Watchdog:
     and the connection lost), which nothing else can: its reads have no deadline of ours.
     A thread that sleeps until then, started only for what needs it."""
 
-    __slots__ = ("_timer", "fired")
+    __slots__ = ("_cancelled", "_lock", "_timer", "fired")
 
     def __init__(self, response: httpx.Response, ends: float) -> None:
         self.fired = False
+        self._cancelled = False
+        self._lock = threading.Lock()
 
         def fire() -> None:
-            self.fired = _wake_reader(response)
+            with self._lock:  # never after cancel(): the connection may be in use again
+                if not self._cancelled:
+                    self.fired = _wake_reader(response)
 
         self._timer = threading.Timer(max(0.0, ends - time.monotonic()), fire)
         self._timer.daemon = True
         self._timer.start()
 
     def cancel(self) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self._cancelled = True
+            self._timer.cancel()
 
 
 class Stream(_StreamBase[_ChunkT]):

@@ -224,7 +224,8 @@ class FakeGateway:
 
     @property
     def in_flight(self) -> int:
-        """How many requests are being answered now (received, answer not yet all sent)."""
+        """How many requests are being answered now (received, answer not yet all sent); a
+        `fault="hang"` request stops counting once its client gives up (closes its end)."""
         with self._lock:
             return self._in_flight
 
