@@ -19,7 +19,7 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.11"
 # Our own code: what lint and typecheck cover. generated/ is the generator's business.
-OWN_CODE = ["overrides", "scripts", "tests", "examples", "noxfile.py"]
+OWN_CODE = ["overrides", "scripts", "tests", "examples", "docs", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = [
@@ -40,7 +40,7 @@ def _runtime() -> list[str]:
 def _exit_with_status(session: nox.Session, *args: str) -> None:
     """Run a pipeline module in the session and leave nox with its exit status, whatever it is.
 
-    spec-diff and update-spec document their statuses (README.md); `session.run` would turn
+    spec-diff and update-spec document their statuses (CONTRIBUTING.md); `session.run` would turn
     every non-zero one into nox's 1.
     """
     session.log(" ".join(("python", *args)))

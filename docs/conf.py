@@ -97,7 +97,8 @@ def _link_public_name(
 def _drop_private_bases(
     app: Sphinx, name: str, obj: object, options: Any, bases: list[Any]
 ) -> None:
-    """"Bases:" lists public classes only: a private base is where code is shared, not API."""
+    """ "Bases:" lists public classes only: a private base is where code is shared, not API."""
+
     def private(base: Any) -> bool:
         origin = getattr(base, "__origin__", base)
         module = getattr(origin, "__module__", "")
@@ -126,9 +127,7 @@ class _NewGuidesMayBeNone(logging.Filter):
     which is fine; Sphinx warns (with no type that `suppress_warnings` could name)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            str(record.msg).startswith("toctree glob pattern") and record.args == ("*",)
-        )
+        return not (str(record.msg).startswith("toctree glob pattern") and record.args == ("*",))
 
 
 def setup(app: Sphinx) -> None:
