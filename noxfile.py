@@ -147,6 +147,15 @@ def docs(session: nox.Session) -> None:
         "sphinx-build", "--fail-on-warning", "--keep-going", "--nitpicky", "--builder", "html",
         "--doctree-dir", str(out / "doctrees"), "docs", str(out / "html"),
     )  # fmt: skip
+    # The reference names public modules only: a private path (`chat_image._client`) in a
+    # page would send users to a name that may move.
+    private = sorted(
+        page.relative_to(out).as_posix()
+        for page in (out / "html").rglob("*.html")
+        if "chat_image._" in page.read_text(encoding="utf-8")
+    )
+    if private:
+        session.error(f"docs: a private module path (chat_image._...) appears in {private}")
     session.log(f"open {(out / 'html' / 'index.html').as_uri()}")
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
+import re
+from typing import Any, Generic
 
+import attrs
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
@@ -32,6 +34,8 @@ version = release
 extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
+# Docstrings quote names in single backticks, as Markdown does: show them as code, not italics.
+default_role = "code"
 exclude_patterns = ["_build"]
 
 # MyST: `{directive}` fences, `:::` blocks for notes, and heading anchors for `#section` links.
@@ -43,6 +47,8 @@ myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_typehints_format = "short"
+# Defaults as written (`time.sleep`, `DEFAULT_MAX_RETRIES`), not as reprs; attrs classes'
+# generated __init__ is mended by `_attrs_defaults` below.
 autodoc_preserve_defaults = True
 # A method without a docstring of ours is not documented with httpx's (RetryTransport's
 # handle_request): the reference is this package's API, not its bases'.
@@ -89,26 +95,72 @@ def _link_public_name(
     if public is None or public == node.get("reftarget"):
         return None
     domain = env.get_domain("py")
-    return domain.resolve_xref(  # type: ignore[no-any-return]
+    found: nodes.Element | None = domain.resolve_xref(
         env, node["refdoc"], app.builder, node["reftype"], public, node, contnode
     )
+    return found
 
 
-def _drop_private_bases(
-    app: Sphinx, name: str, obj: object, options: Any, bases: list[Any]
-) -> None:
-    """ "Bases:" lists public classes only: a private base is where code is shared, not API."""
+def _public_titles(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """A link's tooltip names the public name too (Sphinx's own fuzzy lookup resolves some
+    `chat_image._x.Name` references itself, keeping the private path as their title)."""
+    for reference in doctree.findall(nodes.reference):
+        public = _public_name(reference.get("reftitle", ""))
+        if public is not None:
+            reference["reftitle"] = public
 
-    def private(base: Any) -> bool:
-        origin = getattr(base, "__origin__", base)
-        module = getattr(origin, "__module__", "")
-        qualname = getattr(origin, "__qualname__", "")
-        full = f"{module}.{qualname}"
-        return qualname.startswith("_") or (
-            "._" in full and _public_name(full) is None and module.startswith("chat_image")
-        )
 
-    bases[:] = [base for base in bases if not private(base)]
+def _private(base: Any) -> bool:
+    """A class of ours that users do not import: where code is shared, not API."""
+    origin = getattr(base, "__origin__", base)
+    module = getattr(origin, "__module__", "")
+    qualname = getattr(origin, "__qualname__", "")
+    if not module.startswith("chat_image"):
+        return False
+    return qualname.startswith("_") or _public_name(f"{module}.{qualname}") is None
+
+
+def _public_bases(app: Sphinx, name: str, obj: object, options: Any, bases: list[Any]) -> None:
+    """ "Bases:" lists public classes only: a private base gives way to its own public bases
+    (`object` when it has none, as Sphinx 9 prints "Bases:" even for an empty list)."""
+    public: list[Any] = []
+    pending = list(bases)
+    while pending:
+        base = pending.pop(0)
+        if _private(base):
+            origin = getattr(base, "__origin__", base)
+            inherited = getattr(origin, "__bases__", ())
+            pending[:0] = [b for b in inherited if b not in (object, Generic)]
+        elif base not in public:
+            public.append(base)
+    bases[:] = public or [object]
+
+
+_ATTRS_DEFAULT = re.compile(r"attr_dict\['(\w+)'\]\.default")
+
+
+def _attrs_defaults(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: object,
+    options: Any,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    """attrs writes a class's __init__, whose source says `attr_dict['x'].default` for each
+    default: show the default itself."""
+    if not signature or "attr_dict[" not in signature or not attrs.has(obj):  # type: ignore[arg-type]
+        return None
+    fields = attrs.fields_dict(obj)  # type: ignore[arg-type]
+
+    def default(match: re.Match[str]) -> str:
+        value = fields[match[1]].default
+        if isinstance(value, attrs.Factory):  # type: ignore[arg-type]
+            return f"{getattr(value.factory, '__name__', 'factory')}()"
+        return repr(value)
+
+    return _ATTRS_DEFAULT.sub(default, signature), return_annotation
 
 
 def _napoleon_except_attributes(
@@ -138,4 +190,6 @@ def setup(app: Sphinx) -> None:
             app.disconnect(listener.id)
     app.connect("autodoc-process-docstring", _napoleon_except_attributes)
     app.connect("missing-reference", _link_public_name)
-    app.connect("autodoc-process-bases", _drop_private_bases)
+    app.connect("autodoc-process-bases", _public_bases)
+    app.connect("doctree-resolved", _public_titles)
+    app.connect("autodoc-process-signature", _attrs_defaults)

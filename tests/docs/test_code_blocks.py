@@ -463,6 +463,12 @@ def test_the_run_batch_example_answers_the_folder(folder, server, capsys):
     assert {line["status"] for line in lines(folder / "answers.jsonl")} == {"ok"}
 
 
+def test_the_testing_guide_shows_the_example_file_as_it_is():
+    block = _block("docs/testing.md", "def describe(")
+    assert (block.kind, block.argument) == ("same-as", "examples/test_with_fake_gateway.py")
+    assert block.code == (ROOT / block.argument).read_text(encoding="utf-8")
+
+
 def test_the_install_lines_are_checked_against_the_real_project():
     with pytest.raises(AssertionError, match="no extra"):
         _check_install(["pip", "install", ".[pillow]"], "example")
