@@ -139,6 +139,15 @@ def _public_bases(app: Sphinx, name: str, obj: object, options: Any, bases: list
 _ATTRS_DEFAULT = re.compile(r"attr_dict\['(\w+)'\]\.default")
 
 
+def _shown(value: object) -> str:
+    """A default as a signature shows it: a function by its dotted name, not its repr."""
+    if callable(value) and hasattr(value, "__name__"):
+        owner = getattr(value, "__self__", None)
+        module = getattr(value, "__module__", None) or type(owner).__module__
+        return f"{module}.{value.__name__}"
+    return repr(value)
+
+
 def _attrs_defaults(
     app: Sphinx,
     what: str,
@@ -148,19 +157,23 @@ def _attrs_defaults(
     signature: str | None,
     return_annotation: str | None,
 ) -> tuple[str | None, str | None] | None:
-    """attrs writes a class's __init__, whose source says `attr_dict['x'].default` for each
-    default: show the default itself."""
-    if not signature or "attr_dict[" not in signature or not attrs.has(obj):  # type: ignore[arg-type]
+    """attrs writes a class's __init__: its source says `attr_dict['x'].default` for a default,
+    and `NOTHING` for a factory. Show the default itself, and a factory as `factory()`."""
+    if not signature or not isinstance(obj, type) or not attrs.has(obj):
         return None
-    fields = attrs.fields_dict(obj)  # type: ignore[arg-type]
-
-    def default(match: re.Match[str]) -> str:
-        value = fields[match[1]].default
-        if isinstance(value, attrs.Factory):  # type: ignore[arg-type]
-            return f"{getattr(value.factory, '__name__', 'factory')}()"
-        return repr(value)
-
-    return _ATTRS_DEFAULT.sub(default, signature), return_annotation
+    fields = attrs.fields_dict(obj)
+    signature = _ATTRS_DEFAULT.sub(lambda m: _shown(fields[m[1]].default), signature)
+    # attrs orders __init__'s arguments as the fields, keyword-only ones last.
+    ordered = sorted(
+        (field for field in fields.values() if field.init), key=lambda field: field.kw_only
+    )
+    factories = iter(
+        f"{field.default.factory.__name__}()"
+        for field in ordered
+        if isinstance(field.default, attrs.Factory)  # type: ignore[arg-type]
+    )
+    signature = re.sub(r"\bNOTHING\b", lambda _: next(factories, "NOTHING"), signature)
+    return signature, return_annotation
 
 
 def _napoleon_except_attributes(
