@@ -18,6 +18,7 @@ run elsewhere). The tests after the generic ones check what particular blocks pr
 
 from __future__ import annotations
 
+import inspect
 import re
 import shlex
 import subprocess
@@ -476,3 +477,21 @@ def test_the_install_lines_are_checked_against_the_real_project():
         _check_install(["pip", "install", "chat-image[images]"], "example")
     _check_install(["pip", "install", f"{WHEEL}[images,cli]"], "example")
     assert {"tests", "docs", "build", "generate"} <= NOX_SESSIONS
+
+
+def _table_names(page: str, heading: str) -> set[str]:
+    """The backticked names in the first column of the table under `heading`."""
+    section = (ROOT / page).read_text(encoding="utf-8").split(heading, 1)[1].split("\n## ")[0]
+    names: set[str] = set()
+    for row in re.findall(r"^\| ([^|]+) \|", section, flags=re.MULTILINE):
+        names |= set(re.findall(r"`(\w+)`", row))
+    return names
+
+
+def test_the_client_guide_lists_every_option_of_the_clients_and_of_create():
+    listed = _table_names("docs/client.md", "## Client options")
+    for client_class in (chat_image.ChatImage, chat_image.AsyncChatImage):
+        assert set(inspect.signature(client_class).parameters) <= listed, client_class
+    params = chat_image.CompletionParams
+    expected = params.__required_keys__ | params.__optional_keys__ | {"stream", "stream_options"}
+    assert expected <= _table_names("docs/client.md", "## `create()` options")
