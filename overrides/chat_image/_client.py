@@ -42,6 +42,11 @@ if TYPE_CHECKING:
 __all__ = ["AsyncChatImage", "ChatImage"]
 
 
+def _first_event_deadline(call: Call) -> tuple[float, str] | None:
+    """When a stream's first event must have come, and why: the call's total_timeout."""
+    return None if call.deadline is None else (call.deadline, call.deadline_reason)
+
+
 class ChatImage(BaseClient):
     """A synchronous client: `ChatImage().chat.completions.create(...)`.
 
@@ -173,7 +178,11 @@ class ChatImage(BaseClient):
             self._sleep(wait)
             return self._send(call.resent(retries_done))
 
-        return Stream(self._send(call), resend=resend)
+        # Issue 22: a stream is bounded as a read answer is, and until its first event by the
+        # call's deadline (total_timeout).
+        return Stream(self._send(call), resend=resend)._bound(
+            call.max_response_bytes, _first_event_deadline(call)
+        )
 
     def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -377,7 +386,9 @@ class AsyncChatImage(BaseClient):
             await self._sleep(wait)
             return await self._send(call.resent(retries_done))
 
-        return AsyncStream(await self._send(call), resend=resend)
+        return AsyncStream(await self._send(call), resend=resend)._bound(
+            call.max_response_bytes, _first_event_deadline(call)
+        )
 
     async def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client (a

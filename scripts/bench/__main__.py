@@ -23,9 +23,10 @@ from ._latency import run_latency
 from ._memory import MEMORY_MANY, memory_worker, run_memory
 from ._report import Row, table
 from ._server import Server, completion_response, serve, stream_response
+from ._sse import SSE_VS_COPY, run_sse
 from ._stream import STREAM_FIRST, STREAM_PER_CHUNK, run_stream
 
-CASES = ("latency", "async", "import", "memory", "stream", "batch")
+CASES = ("latency", "async", "import", "memory", "stream", "sse", "batch")
 CONCURRENCY = 300
 
 
@@ -79,6 +80,18 @@ def _stream_rows(rounds: int, calls: int) -> list[Row]:
         ),
         Row(STREAM_FIRST, "us", samples[STREAM_FIRST], "<= 1.10x httpx", limit=1.10),
     ]
+
+
+def _sse_rows(rounds: int) -> list[Row]:
+    """Issue 22: the SSE parser linear in line length, shown against one copy of the line
+    (see `_sse`): the quadratic one it replaced was 5,000 copies at 4 MiB."""
+    rows = []
+    for case, samples in run_sse(rounds).items():
+        if case.endswith(SSE_VS_COPY.rpartition("line")[2]):
+            rows.append(Row(case, "x copy", samples, "<= 10x", limit=10.0, absolute=True))
+        else:
+            rows.append(Row(case, "ns/byte", samples, "(info)"))
+    return rows
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -141,6 +154,9 @@ def main() -> None:
         if "stream" in only:
             rows += _stream_rows(rounds, 3 if args.quick else 10)
             print("stream done", flush=True)
+        if "sse" in only:
+            rows += _sse_rows(3 if args.quick else 10)
+            print("sse done", flush=True)
         if "batch" in only:
             batch = run_batch_case(server.url, 1 if args.quick else 3)
             print("batch done", flush=True)
