@@ -66,28 +66,35 @@ def test_a_prompt_that_is_not_utf8_is_refused_before_sending(server: FakeGateway
 @pytest.mark.parametrize("mode", ["stream", "no-stream", "json"])
 def test_ask_into_a_reader_that_stops_early_exits_quietly(server: FakeGateway, tmp_path, mode):
     # Far more than a pipe holds (64 KiB), so the writes meet the closed pipe.
-    words = [f"word{i} " for i in range(60_000)]
+    words = [f"{i:09d} " * 100 for i in range(600)]
     if mode == "stream":
         server.default = Reply(chunks=words)
     else:
         server.default = Reply(body=completion("".join(words)))
     flag = {"stream": (), "no-stream": ("--no-stream",), "json": ("--json",)}[mode]
-    process = subprocess.Popen(
+    # `chat-image ask ... | head -c 10`, with the real `head`.
+    asking = subprocess.Popen(
         [COMMAND, "ask", "hi", "--model", "m", *flag],
         env=env(server.url),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    assert process.stdout is not None
-    assert process.stderr is not None
-    process.stdout.read(10)  # like `| head -c 10`
-    process.stdout.close()
-    stderr = process.stderr.read().decode()
-    process.wait(timeout=60)
+    assert asking.stdout is not None
+    assert asking.stderr is not None
+    head = subprocess.run(
+        ["head", "-c", "10"], stdin=asking.stdout, capture_output=True, check=True
+    )
+    asking.stdout.close()
+    with asking.stderr:
+        stderr = asking.stderr.read().decode()
+    asking.wait(timeout=60)
+    assert len(head.stdout) == 10
     _no_traceback(stderr)
     assert stderr == ""
-    assert process.returncode == 141  # 128 + SIGPIPE, what a shell shows for `yes | head`
+    # 141 (128 + SIGPIPE) is what a shell shows for `yes | head`; 0 when the system took
+    # the last write whole before the reader left, and so never said the pipe was broken.
+    assert asking.returncode in (0, 141)
 
 
 # Issue 16 item 9: the command line names its own options and variables ---------------------
@@ -134,7 +141,8 @@ def test_bad_values_are_named_by_their_option(
     done = run(*args, *extra, url=server.url, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"chat-image: error: {option}: "), done.stderr
-    assert "=" not in done.stderr.split(": ", 2)[2], done.stderr  # no `name=` advice for Python
+    # No advice for Python code (`api_key=...`, `base_url=`): the command has its own options.
+    assert not re.search(r"\w=", done.stderr), done.stderr
     assert "secret" not in done.stderr
     assert server.count == 0
 

@@ -23,7 +23,7 @@ CASES: dict[str, tuple[Callable[[], dict[str, Any]], str]] = {
     ),
     "a dict message": (
         lambda: {"messages": [{"role": "user", "content": f"hi {LONE}"}]},
-        "content",
+        "messages[0].content",
     ),
     "the model": (lambda: {"model": f"gpt{LONE}"}, "model"),
     "stop": (lambda: {"stop": ["end", LONE]}, "stop"),
