@@ -138,7 +138,7 @@ def test_bad_input_exits_2_and_sends_nothing(server: FakeGateway, tmp_path):
         ("ask", "hi", "--model", "m", "--image", "missing.png"): "'missing.png': no such file",
         ("ask", "hi", "--model", "m", "--image", "notes.png"): "is not a PNG, JPEG, GIF or WebP",
         ("ask", "hi", "--image", "notes.png"): "pass --model NAME or set CHAT_IMAGE_MODEL",
-        ("ask", "hi", "--model", "m", "--max-tokens", "0"): "max_tokens",
+        ("ask", "hi", "--model", "m", "--max-tokens", "0"): "--max-tokens: expected a positive",
         ("ask", "--model", "m"): "the following arguments are required: prompt",
         ("ask", "hi", "--model", "m", "--api-key-file", "nope"): "--api-key-file: 'nope'",
     }
