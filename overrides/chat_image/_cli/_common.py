@@ -9,6 +9,7 @@ Python code (`pass api_key=...`) the options and variables that do the same here
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -139,9 +140,11 @@ def escape_unencodable_output() -> None:
 def reader_gone() -> int:
     """`chat-image ask ... | head`: the reader left. Exit quietly, as Unix tools do; what is
     still buffered goes to /dev/null, so the interpreter's last flush cannot fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    # ValueError: stdout is not a file (main() called from Python), with nothing to flush.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     return EXIT_SIGPIPE
 
 
