@@ -26,6 +26,7 @@ from typing import Any, Final
 import attrs
 
 from .._exceptions import ChatImageError, InvalidInputError
+from ._output import encode_line
 
 __all__ = ["STDOUT", "Done", "Journal", "JournalBusyError", "OutputWriteError", "read_state"]
 
@@ -58,6 +59,7 @@ class _Scan:
     # Where the last whole line ends: anything after it is a torn line.
     good_end: int = 0
     torn: bool = False
+    unreadable_lines: int = 0
 
 
 def _refused(path: str, problem: str) -> InvalidInputError:
@@ -98,11 +100,19 @@ def _scan(path: str) -> _Scan:
         for number, raw in enumerate(file, start=1):
             offset += len(raw)
             record = _record(raw)
-            if not raw.endswith(b"\n"):
+            last = not raw.endswith(b"\n")
+            if number == 1 and record is None and not (last and raw.startswith(_LINE_START)):
+                # Someone's results.json: appending would change a file this run does not
+                # own. (After a first answer line the file is ours: a line that cannot be
+                # read later on is counted, and the rest resumed.)
+                raise _refused(
+                    path,
+                    "is not a batch output (its first line is not an answer line), so it is "
+                    "left untouched: give a new file, or the output of an earlier run",
+                )
+            if last:
                 # Only the last line can lack its newline: cut off by a crash mid-write,
                 # unless it is whole and only the newline is missing.
-                if record is None and not raw.startswith(_LINE_START):
-                    raise _not_ours(path, number)
                 scan.torn = record is None
                 if record is not None:
                     _remember(scan.state, record)
@@ -110,18 +120,10 @@ def _scan(path: str) -> _Scan:
                 break
             scan.good_end = offset
             if record is None:
-                raise _not_ours(path, number)
-            _remember(scan.state, record)
+                scan.unreadable_lines += 1
+            else:
+                _remember(scan.state, record)
     return scan
-
-
-def _not_ours(path: str, number: int) -> InvalidInputError:
-    # Appending to someone's results would change a file this run does not own.
-    return _refused(
-        path,
-        f"is not a batch output (line {number} is not an answer line), so it is left "
-        "untouched: give a new file, or the output of an earlier run to resume it",
-    )
 
 
 def _record(raw: bytes) -> Mapping[str, Any] | None:
@@ -164,6 +166,7 @@ class Journal:
         self.stream = _is_stream(self.path)
         scan = _scan(self.path)
         self.state = scan.state
+        self.unreadable_lines = scan.unreadable_lines
         self.repaired = False
         self._fd = _open_stream(self.path) if self.stream else _open_file(self.path)
         try:
@@ -176,9 +179,10 @@ class Journal:
             os.close(self._fd)
             raise
 
-    def append(self, line: bytes) -> None:
-        """Write one finished item's line (`batch._output.encode_line`) whole, or raise
+    def append(self, record: Mapping[str, Any]) -> None:
+        """Write one finished item's line (`_output.encode_line`) whole, or raise
         OutputWriteError with the file cut back to its last whole line."""
+        line = encode_line(record)
         view = memoryview(line)
         try:
             while view:

@@ -29,7 +29,7 @@ from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
 from ._journal import Journal, OutputWriteError
 from ._limits import Limiter
 from ._models import BatchSummary, Progress, RunOptions
-from ._output import build_line, encode_line, input_hash
+from ._output import build_line, input_hash
 
 __all__ = ["DEFAULT_BATCH_RETRIES", "DEFAULT_MAX_TOKENS", "BatchSummary", "Progress", "run_batch"]
 
@@ -383,7 +383,7 @@ class _Runner:
             request_id=request_id,
         )
         try:
-            self.journal.append(encode_line(record))
+            self.journal.append(record)
         except OutputWriteError as exc:
             self.write_error = exc
             self.ending.set()
