@@ -86,17 +86,54 @@ async def run_batch(
     """Answer every item of `source` (a folder or a JSONL manifest) into `output` (JSONL).
 
     Items already `ok` in `output` for the same input are skipped (and `error` ones unless
-    `retry_failed`), so running again resumes; `output` may also be `"-"` (standard output),
-    a FIFO or a device, written as a stream without resuming. At most `concurrency` requests
-    are in flight, by no more workers than there are items (nor than `MAX_WORKERS`).
+    `retry_failed`), so running again resumes. Setting `stop` stops taking items; those in
+    flight get `grace` seconds to finish, then are cancelled and left for the next run. An
+    item that fails is an `error` line in `output`, not an exception. At most `concurrency`
+    requests are in flight, by no more workers than there are items (nor than
+    `MAX_WORKERS`). If the output fails mid-run (a full disk), the run stops as on `stop`,
+    keeps every line written whole, and says why in `BatchSummary.output_error`.
 
-    Setting `stop` stops taking items; those in flight get `grace` seconds to finish, then
-    are cancelled and left for the next run. If the output fails mid-run (a full disk), the
-    run stops the same way, keeps every line written whole, and says why in
-    `BatchSummary.output_error`.
+    Args:
+        source: A folder (images found recursively) or a JSONL manifest, one request a line.
+        output: The JSONL file written, one line per finished item; read first to resume.
+            `"-"` (standard output), a FIFO or a device is written as a stream, no resume.
+        prompt: What to ask of each image; a manifest line's `prompt` overrides it.
+        model: The model; a manifest line's `model` overrides it.
+        max_tokens: Each answer's limit, `DEFAULT_MAX_TOKENS` by default.
+        detail: The images' `detail` (`low`, `high` or `auto`); None sends none.
+        system: A system message sent before each question.
+        resize: Scale images down to what the model sees (needs Pillow).
+        concurrency: The most requests in flight; halved on a 429, then won back.
+        rpm: Request starts per minute, spaced; None for no limit.
+        tpm: Estimated input tokens per minute; None for no limit.
+        retry_failed: Redo the items whose last answer in `output` was an error.
+        shard: Take only this part of the items (`parse_shard("2/8")`), by a hash of the id.
+        max_retries: Each request's retries, `DEFAULT_BATCH_RETRIES` by default.
+        api_key: As for `AsyncChatImage`; the environment by default.
+        base_url: As for `AsyncChatImage`; the environment by default.
+        timeout: As for `AsyncChatImage`.
+        http_client: The `httpx.AsyncClient` to send over, left open; by default a
+            `DefaultAioHttpClient` when the `aiohttp` extra is installed, closed at the end.
+        on_progress: Called with the running `Progress` after each item.
+        on_problem: Called with each `InputProblem` (a file that is not an image, an
+            invalid manifest line), which is then skipped.
+        on_event: Called with a line of news, such as a slowdown after a 429.
+        stop: Set it to stop taking items (what Ctrl-C and SIGTERM do in `chat-image batch`).
+        grace: Seconds the requests in flight get to finish once `stop` is set; the run
+            ends as soon as they do.
+        count_first: Count the items before starting, so that progress has a total.
 
-    Bad arguments, and an output that cannot be written or is not a batch output, raise
-    InvalidInputError before anything is sent.
+    Returns:
+        A `BatchSummary`: ok, failed by error type, skipped, tokens, wall time, problems,
+        and `output_error` if the output failed mid-run.
+
+    Raises:
+        InvalidInputError: A bad argument (a concurrency, rate or `max_tokens` below 1, a
+            negative grace, text holding a lone surrogate), a missing key or base URL, an
+            unreadable `source`, or an `output` that cannot be written (a directory, a
+            missing folder, a read-only file system, a FIFO no process reads) or is not a
+            batch output; nothing is sent.
+        JournalBusyError: Another run is writing `output`.
     """
     check_positive("concurrency", concurrency)
     check_positive("rpm", rpm, optional=True)
