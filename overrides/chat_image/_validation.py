@@ -43,10 +43,30 @@ def check_int(
 
 
 def check_str(field: str, value: object) -> str:
-    """`value` if it is a string, or the error naming `field` (the value itself not shown)."""
+    """`value` if it is a string UTF-8 can carry, or the error naming `field` (the value
+    itself not shown)."""
     if not isinstance(value, str):
         raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
+    check_text(field, value)
     return value
+
+
+def check_text(field: str, value: str) -> None:
+    """InvalidInputError naming `field` when `value` holds a lone UTF-16 surrogate (half an
+    emoji cut at `max_tokens`, a file name that is not UTF-8): the request body is UTF-8,
+    which cannot carry one. Refused rather than sent escaped: the text is broken, and a
+    gateway would refuse it or answer about a replacement character."""
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(value[exc.start])
+        raise InvalidInputError(
+            field,
+            f"holds a lone UTF-16 surrogate (U+{code:04X}), which cannot be sent as UTF-8: "
+            "repair the text or remove it",
+        ) from None
 
 
 # `scheme://user:password@`: everything up to the authority's last "@".
@@ -215,6 +235,7 @@ def positive_seconds(value: object) -> bool:
 def check_model(model: object) -> str:
     if not isinstance(model, str) or not model.strip():
         raise InvalidInputError("model", f"expected a non-empty string, got {model!r}")
+    check_text("model", model)
     return model
 
 
@@ -260,9 +281,10 @@ def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
 def check_json(field: str, value: object) -> None:
     """InvalidInputError naming `field` unless `value` can be sent as strict JSON."""
     try:
-        json.dumps(value, allow_nan=False)
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInputError(field, f"cannot be sent as JSON ({exc})") from None
+    check_text(field, text)
 
 
 def check_http_client(

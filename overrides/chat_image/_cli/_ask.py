@@ -8,9 +8,10 @@ from typing import TextIO
 
 from .._client import ChatImage
 from .._config import DEFAULT_MAX_RETRIES
+from .._exceptions import InvalidInputError
 from .._models.completion import ChatCompletion
 from .._models.messages import Message, prompt_messages
-from ._common import read_api_key, resolve_model, say
+from ._common import read_api_key, resolve_base_url, resolve_model, say
 
 __all__ = ["add_parser", "run"]
 
@@ -29,13 +30,20 @@ def add_parser(
 
 
 def _messages(args: argparse.Namespace) -> list[Message]:
-    return prompt_messages(
-        args.prompt,
-        [(image, image) for image in args.image],
-        system=args.system,
-        detail=args.detail,
-        resize=args.resize,
-    )
+    try:
+        return prompt_messages(
+            args.prompt,
+            [(image, image) for image in args.image],
+            system=args.system,
+            detail=args.detail,
+            resize=args.resize,
+        )
+    except InvalidInputError as exc:
+        # The texts by the names they have here: the argument, and the option.
+        field = {"text": "PROMPT", "content": "--system"}.get(exc.field)
+        if field is None:
+            raise
+        raise InvalidInputError(field, exc.problem) from None
 
 
 def _answer(
@@ -84,9 +92,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     assert model is not None
     messages = _messages(args)
     retries = DEFAULT_MAX_RETRIES if args.max_retries is None else args.max_retries
-    with ChatImage(
-        api_key=read_api_key(args), base_url=args.base_url, max_retries=retries
-    ) as client:
+    api_key, base_url = read_api_key(args), resolve_base_url(args)
+    with ChatImage(api_key=api_key, base_url=base_url, max_retries=retries) as client:
         if args.json:
             raw = client.chat.completions.with_raw_response.create(
                 model=model, messages=messages, max_tokens=args.max_tokens

@@ -11,6 +11,7 @@ from chat_image_api import models as api
 from chat_image_api.types import UNSET
 
 from .._exceptions import InvalidInputError
+from .._validation import check_text
 from .content import (
     ContentPart,
     ImageData,
@@ -39,6 +40,7 @@ Content: TypeAlias = str | tuple[ContentPart, ...]
 def _to_content(value: str | Iterable[ContentPart | Mapping[str, Any]]) -> Content:
     """Strings stay strings; any iterable of typed parts or part dicts becomes a tuple of parts."""
     if isinstance(value, str):
+        check_text("content", value)
         return value
     if type(value) is not list and (
         isinstance(value, bytes | Mapping) or not isinstance(value, Iterable)

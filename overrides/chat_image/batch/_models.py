@@ -54,6 +54,8 @@ class BatchSummary:
     interrupted: bool
     problems: int
     bad_input: int
+    # Why the output stopped taking lines mid-run (a full disk, say), or None.
+    output_error: str | None = None
 
     @property
     def failures(self) -> int:

@@ -4,18 +4,25 @@ A line is `{"id", "input_hash", "status": "ok" | "error", ...}`: an answer's con
 reason, usage, model and request id, or an error's type, message and status code; then the
 attempts and latency. `input_hash` is what decides the answer, so a resume can tell an item
 already answered from one whose input changed.
+
+`build_line` makes the line's dict (a feature adds its fields in `answer_fields` or
+`error_fields`); `encode_line` makes the bytes the journal appends. Text is written as UTF-8,
+except what UTF-8 cannot hold: a lone UTF-16 surrogate (an emoji cut in half at `max_tokens`,
+a file name that is not UTF-8) is written as its JSON escape (`\\ud83d`), so that the line
+is valid UTF-8 and reads back as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .._models.completion import ChatCompletion
 from ._models import RunOptions
 
-__all__ = ["answer_fields", "error_fields", "input_hash"]
+__all__ = ["answer_fields", "build_line", "encode_line", "error_fields", "input_hash"]
 
 
 def input_hash(
@@ -41,6 +48,34 @@ def input_hash(
     }
     canonical = json.dumps(described, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def build_line(
+    base: Mapping[str, Any],
+    outcome: ChatCompletion | Exception,
+    *,
+    attempts: int,
+    latency_s: float,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """One finished item's line: `base` (id, input_hash, metadata), its outcome's fields,
+    then the attempts it took and its latency."""
+    line = dict(base)
+    if isinstance(outcome, ChatCompletion):
+        line |= answer_fields(outcome, request_id)
+    else:
+        line |= error_fields(outcome)
+    line["attempts"] = attempts
+    line["latency_s"] = round(latency_s, 3)
+    return line
+
+
+def encode_line(line: Mapping[str, Any]) -> bytes:
+    """`line` as one JSONL line of UTF-8. Outside its strings JSON is ASCII, so the only
+    characters `backslashreplace` can meet are lone surrogates in strings, and `\\udXXX`
+    is exactly their JSON escape."""
+    text = json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8", "backslashreplace")
 
 
 def answer_fields(completion: ChatCompletion, request_id: str | None) -> dict[str, Any]:
