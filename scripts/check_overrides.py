@@ -84,7 +84,46 @@ CONTRACT: Final = (
         "include_usage",
         "chat_image._request:_stream_options",
     ),
+    *(
+        Use("ChatCompletionRequest", name, name, "chat_image._request:build_body")
+        for name in (
+            "response_format",
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "logprobs",
+            "top_logprobs",
+            "max_completion_tokens",
+            "reasoning_effort",
+            "logit_bias",
+        )
+    ),
 )
+# The typed request fields of the request below (each is built from this JSON through the
+# generated model's own `from_dict`, so their keys are checked by the comparison too).
+_TOOL: Final = {
+    "type": "function",
+    "function": {
+        "name": "describe",
+        "description": "Describe an image.",
+        "parameters": {"type": "object", "properties": {"detail": {"type": "string"}}},
+        "strict": False,
+    },
+}
+_FIELDS: Final = {
+    "response_format": {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "schema": {"type": "object"}, "strict": True},
+    },
+    "tools": [_TOOL],
+    "tool_choice": {"type": "function", "function": {"name": "describe"}},
+    "parallel_tool_calls": False,
+    "logprobs": True,
+    "top_logprobs": 2,
+    "max_completion_tokens": 400,
+    "reasoning_effort": "low",
+    "logit_bias": {"50256": -100},
+}
 ENDPOINT_USER: Final = "chat_image._request:build_request"
 ENDPOINT_KEYS: Final = {"method": "post", "url": "/v1/chat/completions"}
 # One request through the overrides that exercises every key above, and its JSON.
@@ -106,6 +145,7 @@ EXPECTED_JSON: Final = {
     "max_tokens": 300,
     "stream": True,
     "stream_options": {"include_usage": True},
+    **_FIELDS,
 }
 
 
@@ -323,7 +363,7 @@ def probe(tree: Path) -> list[str]:
                 ),
             ],
             max_tokens=300,
-            params={},
+            params=_FIELDS,
             stream=True,
             stream_options={"include_usage": True},
         )

@@ -74,10 +74,11 @@ if TYPE_CHECKING:
         UserMessage,
         parse_message,
     )
-    from ._request import CompletionParams, StreamOptions
+    from ._request import CompletionParams, ReasoningEffort, StreamOptions
     from ._response import RawResponse
     from ._retry import RetryEvent, RetryPolicy
     from ._streaming import AsyncStream, Stream
+    from ._structured.tools import ToolDefinitionError, function_tool
     from ._transports.aiohttp import DefaultAioHttpClient
     from ._transports.retry import RetryTransport
 
@@ -115,6 +116,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "ImagePart",
         "ImageURL",
         "TextPart",
+    "ToolDefinitionError",
         "UnknownPart",
         "parse_content_part",
     ),
@@ -141,6 +143,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
     "_images.checks": (
         "MAX_IMAGE_BYTES",
         "estimate_image_tokens",
+    "function_tool",
     ),
     "_models.messages": (
         "AssistantMessage",
@@ -152,6 +155,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
     ),
     "_request": (
         "CompletionParams",
+        "ReasoningEffort",
         "StreamOptions",
     ),
     "_response": ("RawResponse",),
@@ -167,6 +171,10 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
     "_streaming": (
         "AsyncStream",
         "Stream",
+    ),
+    "_structured.tools": (
+        "ToolDefinitionError",
+        "function_tool",
     ),
     "_transports.retry": ("RetryTransport",),
 }
@@ -237,6 +245,7 @@ __all__ = [
     "PromptTokensDetails",
     "RateLimitError",
     "RawResponse",
+    "ReasoningEffort",
     "ResponseTooLargeError",
     "RetryEvent",
     "RetryPolicy",
@@ -246,12 +255,14 @@ __all__ = [
     "StreamOptions",
     "SystemMessage",
     "TextPart",
+    "ToolDefinitionError",
     "UnknownPart",
     "UnprocessableEntityError",
     "Usage",
     "UserMessage",
     "__version__",
     "estimate_image_tokens",
+    "function_tool",
     "parse_chat_completion",
     "parse_chat_completion_chunk",
     "parse_content_part",

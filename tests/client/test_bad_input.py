@@ -89,7 +89,7 @@ URL = "messages[0].content[0].image_url.url"
         ({"seed": 1.5}, "seed", "expected an integer"),
         ({"stop": 5}, "stop", "a string or a list of strings"),
         ({"user": 42}, "user", "expected a string"),
-        ({"extra_body": {"logit_bias": object()}}, "logit_bias", "cannot be sent as JSON"),
+        ({"extra_body": {"metadata": object()}}, "metadata", "cannot be sent as JSON"),
         ({"extra_body": {"model": "other"}}, "model", "model= argument"),
         ({"extra_body": {"max_tokens": 9}}, "max_tokens", "max_tokens= argument"),
         ({"messages": [{"role": "user", "content": "x", "name": 3}]}, "messages[0].name", "string"),

@@ -51,7 +51,7 @@ def test_fields_and_returned_messages_type_check(tmp_path: Path) -> None:
     )
     path = tmp_path / "snippet.py"
     path.write_text(snippet)
-    done = subprocess.run(  # noqa: S603 - mypy, by this interpreter
+    done = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(path)],
         capture_output=True,
         text=True,

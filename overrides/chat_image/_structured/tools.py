@@ -34,7 +34,7 @@ from typing import (
     is_typeddict,
 )
 
-from .._errors import ChatImageError
+from .._exceptions import ChatImageError
 
 __all__ = ["ToolDefinitionError", "function_tool", "tool_definition"]
 

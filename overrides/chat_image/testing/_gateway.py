@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from ._contract import Refusal, load_contract
+from ._control import CONTROL_PREFIX, control_reply
 from ._recorded import RecordedRequest, mask_headers
 from ._replies import (
     CUT,
@@ -58,7 +59,9 @@ class FakeGateway:
     if `api_key=None`) and the request schema of the shipped spec; a request the gateway would
     refuse gets its 4xx with an OpenAI-style error naming the field, and uses no queued reply.
     `keep_bodies=False` keeps only each body's size and sha256 (for memory measurements), and
-    so checks no body.
+    so checks no body. `port` is the port to listen on (0: a free one). `control=True` also
+    serves the control routes under `/_fake/` (queue answers, read requests: see
+    `_control`), for tests in another process (`python -m chat_image.testing`).
     """
 
     def __init__(
@@ -68,8 +71,12 @@ class FakeGateway:
         validate: bool = True,
         keep_bodies: bool = True,
         default: Reply | None = None,
+        port: int = 0,
+        control: bool = False,
     ) -> None:
         self.api_key = api_key
+        self.port = port
+        self.control = control
         self.validate = validate
         self.keep_bodies = keep_bodies
         self.default = default or Reply()
@@ -98,7 +105,7 @@ class FakeGateway:
         if self._httpd is not None:
             raise RuntimeError("the fake gateway is already running")
         self._stopping.clear()
-        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _Server(("127.0.0.1", self.port), _handler_for(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": _POLL_INTERVAL},
@@ -288,6 +295,10 @@ class FakeGateway:
         )
 
 
+# What `_send` is given for a control route's answer: no body to read a stream request from.
+_CONTROL_RECORD: Final = RecordedRequest("POST", CONTROL_PREFIX, mask_headers([])[0], b"", 0, "")
+
+
 def _refusal_reply(refusal: Refusal) -> Reply:
     return Reply(status=refusal.status, body=refusal.body())
 
@@ -306,6 +317,11 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             body, size, digest = self._read_body()
+            if gateway.control and self.path.startswith(CONTROL_PREFIX):
+                # Not a request to the gateway: neither checked nor recorded.
+                reply = control_reply(gateway, self.command, self.path, body)
+                self._send(reply, _CONTROL_RECORD, 0)
+                return
             headers, bearer = mask_headers(list(self.headers.items()))
             refusal = gateway._refusal(
                 self.command, self.path, self.headers.get("Authorization"), body
