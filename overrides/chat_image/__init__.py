@@ -116,7 +116,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "ImagePart",
         "ImageURL",
         "TextPart",
-    "ToolDefinitionError",
+        "ToolDefinitionError",
         "UnknownPart",
         "parse_content_part",
     ),
@@ -143,7 +143,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
     "_images.checks": (
         "MAX_IMAGE_BYTES",
         "estimate_image_tokens",
-    "function_tool",
+        "function_tool",
     ),
     "_models.messages": (
         "AssistantMessage",
