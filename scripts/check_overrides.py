@@ -98,6 +98,20 @@ CONTRACT: Final = (
             "logit_bias",
         )
     ),
+    *(
+        Use("ChatMessage", name, name, "chat_image._models.messages:_message_to_api")
+        for name in ("name", "tool_call_id", "tool_calls")
+    ),
+    *(
+        Use(model, field, key, "chat_image._models.messages:_tool_call_to_api", position)
+        for model, field, key, position in (
+            ("MessageToolCall", "id", "id", 0),
+            ("MessageToolCall", "type_", "type", 1),
+            ("MessageToolCall", "function", "function", 2),
+            ("MessageToolCallFunction", "name", "name", 0),
+            ("MessageToolCallFunction", "arguments", "arguments", 1),
+        )
+    ),
 )
 # The typed request fields of the request below (each is built from this JSON through the
 # generated model's own `from_dict`, so their keys are checked by the comparison too).
@@ -124,6 +138,12 @@ _FIELDS: Final = {
     "reasoning_effort": "low",
     "logit_bias": {"50256": -100},
 }
+# A tool call in the conversation, and its answer.
+_CALL: Final = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "describe", "arguments": '{"detail": "low"}'},
+}
 ENDPOINT_USER: Final = "chat_image._request:build_request"
 ENDPOINT_KEYS: Final = {"method": "post", "url": "/v1/chat/completions"}
 # One request through the overrides that exercises every key above, and its JSON.
@@ -140,7 +160,10 @@ EXPECTED_JSON: Final = {
                     "image_url": {"url": "https://example.com/a.png", "detail": "low"},
                 },
             ],
+            "name": "reader",
         },
+        {"role": "assistant", "content": None, "tool_calls": [_CALL]},
+        {"role": "tool", "content": "A meadow.", "tool_call_id": "call_1"},
     ],
     "max_tokens": 300,
     "stream": True,
@@ -359,8 +382,11 @@ def probe(tree: Path) -> list[str]:
                     [
                         layer.TextPart("What is in this image?"),
                         layer.ImagePart.from_url("https://example.com/a.png", detail="low"),
-                    ]
+                    ],
+                    "reader",
                 ),
+                layer.AssistantMessage(tool_calls=[_CALL]),
+                layer.ToolMessage("call_1", "A meadow."),
             ],
             max_tokens=300,
             params=_FIELDS,

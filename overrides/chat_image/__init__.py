@@ -68,9 +68,11 @@ if TYPE_CHECKING:
     )
     from ._models.messages import (
         AssistantMessage,
+        DeveloperMessage,
         Message,
         Role,
         SystemMessage,
+        ToolMessage,
         UserMessage,
         parse_message,
     )
@@ -116,7 +118,6 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "ImagePart",
         "ImageURL",
         "TextPart",
-        "ToolDefinitionError",
         "UnknownPart",
         "parse_content_part",
     ),
@@ -143,13 +144,14 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
     "_images.checks": (
         "MAX_IMAGE_BYTES",
         "estimate_image_tokens",
-        "function_tool",
     ),
     "_models.messages": (
         "AssistantMessage",
+        "DeveloperMessage",
         "Message",
         "Role",
         "SystemMessage",
+        "ToolMessage",
         "UserMessage",
         "parse_message",
     ),
@@ -230,6 +232,7 @@ __all__ = [
     "ConflictError",
     "ContentPart",
     "DefaultAioHttpClient",
+    "DeveloperMessage",
     "Function",
     "ImageData",
     "ImageDetail",
@@ -256,6 +259,7 @@ __all__ = [
     "SystemMessage",
     "TextPart",
     "ToolDefinitionError",
+    "ToolMessage",
     "UnknownPart",
     "UnprocessableEntityError",
     "Usage",

@@ -37,7 +37,7 @@ URL = "messages[0].content[0].image_url.url"
         ({"messages": []}, "messages", "empty"),
         ({"messages": "hello"}, "messages", "expected a list of messages"),
         ({"messages": [{"role": "user", "content": []}]}, "messages[0].content", "empty list"),
-        ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].role", "'tool'"),
+        ({"messages": [{"role": "function", "content": "x"}]}, "messages[0].role", "'function'"),
         ({"messages": [{"role": "User", "content": "x"}]}, "messages[0].role", "'User'"),
         ({"messages": [{"content": "x"}]}, "messages[0].role", "missing"),
         ({"messages": [{"role": "user"}]}, "messages[0].content", "missing"),

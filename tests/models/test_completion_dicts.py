@@ -100,7 +100,7 @@ def test_a_chunk_round_trips(data: dict[str, Any]) -> None:
 
 
 def test_from_dict_names_the_bad_field() -> None:
-    from chat_image._completion import ResponseShapeError
+    from chat_image._models.completion import ResponseShapeError
 
     with pytest.raises(ResponseShapeError, match=r"choices\[0\]\.message: missing"):
         ChatCompletion.from_dict({"choices": [{"index": 0}]})
