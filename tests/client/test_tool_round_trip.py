@@ -20,8 +20,7 @@ from chat_image import (
     ToolMessage,
     UserMessage,
 )
-from chat_image.testing import FakeGateway, tool_call
-from chat_image.testing._tools import ToolCaller
+from chat_image.testing import FakeGateway, ToolCaller, tool_call
 from conftest import KINDS, Caller
 
 
