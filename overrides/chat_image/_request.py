@@ -12,7 +12,7 @@ endpoint's own request builder (reached through `_compat`). A request with image
 # generated models in annotations are quoted, so that importing this module against a
 # generated tree that renamed them fails where they are used, as in the other modules.
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, Required, TypeAlias, TypedDict
 
 import attrs
@@ -90,14 +90,14 @@ class CompletionParams(TypedDict, total=False):
     # Structured output and tools, in OpenAI's shapes; a tool may also be a function, a
     # dataclass, a TypedDict or a pydantic model to build one from (see `function_tool`).
     response_format: Mapping[str, Any] | None
-    tools: Sequence[Any] | None
+    tools: Sequence[Mapping[str, Any] | Callable[..., Any]] | None
     tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | None
     parallel_tool_calls: bool | None
     logprobs: bool | None
     top_logprobs: int | None
     max_completion_tokens: int | None
     reasoning_effort: ReasoningEffort | None
-    logit_bias: Mapping[int | str, int] | None
+    logit_bias: Mapping[int, int] | Mapping[str, int] | None
     extra_headers: Mapping[str, str] | None
     extra_body: Mapping[str, Any] | None
     timeout: float | httpx.Timeout | None
@@ -197,6 +197,8 @@ def request_fields(params: Mapping[str, Any]) -> RequestFields:
     """The typed fields in `params` (those not None), checked (`tool_choice` and
     `parallel_tool_calls` against `tools`, `top_logprobs` against `logprobs`) and turned
     into the generated model's types; InvalidInputError names the first bad one."""
+    if not params:
+        return NO_FIELDS
     given = {key: params[key] for key in REQUEST_FIELDS if params.get(key) is not None}
     if not given:
         return NO_FIELDS

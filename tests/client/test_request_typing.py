@@ -17,6 +17,7 @@ def test_fields_and_returned_messages_type_check(tmp_path: Path) -> None:
             return city
 
         client = ChatImage(api_key="sk-test-1234567890", base_url="http://127.0.0.1:9/v1")
+        bias: dict[int, int] = {50256: -100}
         first = client.chat.completions.create(
             model="m",
             messages=[UserMessage("Weather in Paris?")],
@@ -29,7 +30,7 @@ def test_fields_and_returned_messages_type_check(tmp_path: Path) -> None:
             max_completion_tokens=100,
             logprobs=True,
             top_logprobs=2,
-            logit_bias={50256: -100},
+            logit_bias=bias,
         )
         client.chat.completions.create(
             model="m",
@@ -61,5 +62,5 @@ def test_fields_and_returned_messages_type_check(tmp_path: Path) -> None:
     errors = [line for line in done.stdout.splitlines() if ": error:" in line]
     # Exactly the two bad values, each on its own call's line (the overloads of create()
     # make mypy name the call, not the argument).
-    assert [line.split(":")[1] for line in errors] == ["32", "35"], done.stdout
+    assert [line.split(":")[1] for line in errors] == ["33", "36"], done.stdout
     assert all("No overload variant" in line for line in errors), done.stdout

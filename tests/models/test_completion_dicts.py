@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chat_image import (
     ChatCompletion,
@@ -104,3 +106,75 @@ def test_from_dict_names_the_bad_field() -> None:
 
     with pytest.raises(ResponseShapeError, match=r"choices\[0\]\.message: missing"):
         ChatCompletion.from_dict({"choices": [{"index": 0}]})
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+_EXTRA = st.dictionaries(st.sampled_from(["x_extra", "service_tier", "reasoning"]), _JSON)
+_CALL = st.fixed_dictionaries(
+    {"index": st.integers(0, 3)},
+    optional={
+        "id": st.text(max_size=5),
+        "type": st.just("function"),
+        "function": st.fixed_dictionaries(
+            {}, optional={"name": st.text(max_size=5), "arguments": st.text(max_size=10)}
+        ),
+    },
+)
+_MESSAGE = st.fixed_dictionaries(
+    {"role": st.just("assistant")},
+    optional={
+        "content": st.text(max_size=10) | st.none(),
+        "refusal": st.text(max_size=10) | st.none(),
+        "tool_calls": st.lists(_CALL, max_size=2),
+    },
+).flatmap(lambda message: _EXTRA.map(lambda extra: {**extra, **message}))
+_TOKENS = st.dictionaries(
+    st.sampled_from(["cached_tokens", "reasoning_tokens", "audio_tokens", "other"]),
+    st.integers(0, 9),
+)
+_USAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "prompt_tokens": st.integers(0, 9),
+        "completion_tokens": st.integers(0, 9),
+        "total_tokens": st.integers(0, 9),
+        "prompt_tokens_details": _TOKENS,
+        "completion_tokens_details": _TOKENS,
+    },
+)
+_COMPLETION = st.fixed_dictionaries(
+    {
+        "choices": st.lists(
+            st.fixed_dictionaries(
+                {"message": _MESSAGE},
+                optional={
+                    "index": st.integers(0, 3),
+                    "finish_reason": st.sampled_from(["stop", "length", "tool_calls"]),
+                    "logprobs": _JSON,
+                },
+            ),
+            max_size=2,
+        )
+    },
+    optional={
+        "id": st.text(max_size=5),
+        "created": st.integers(0, 2**40),
+        "model": st.text(max_size=5) | st.none(),
+        "usage": _USAGE,
+    },
+).flatmap(lambda completion: _EXTRA.map(lambda extra: {**extra, **completion}))
+
+
+@given(_COMPLETION)
+def test_any_completion_round_trips(data: dict[str, Any]) -> None:
+    typed = parse_chat_completion(data)
+    assert ChatCompletion.from_dict(typed.to_dict()) == typed
+    assert ChatCompletion.from_dict(json.loads(typed.to_json(indent=None))) == typed
+    for choice in typed.choices:
+        assert ChatCompletionMessage.from_dict(choice.message.to_dict()) == choice.message
