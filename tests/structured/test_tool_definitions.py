@@ -265,3 +265,36 @@ def test_the_error_is_a_chat_image_error_and_pickles() -> None:
     copy = pickle.loads(pickle.dumps(caught.value))
     assert type(copy) is chat_image.ToolDefinitionError
     assert str(copy) == str(caught.value)
+
+
+class Branch(pydantic.BaseModel):
+    value: int
+    children: list[Branch] = []
+
+
+def test_a_recursive_pydantic_model_is_an_object_at_the_root() -> None:
+    function = function_tool(Branch)["function"]
+    # No description: pydantic's own BaseModel docstring is not the model's.
+    assert "description" not in function
+    parameters = function["parameters"]
+    assert parameters["type"] == "object"
+    assert parameters["properties"]["children"]["items"] == {"$ref": "#"}
+    assert "$defs" not in parameters
+    strict = function_tool(Branch, strict=True)["function"]["parameters"]
+    assert strict["required"] == ["value", "children"]
+    assert strict["additionalProperties"] is False
+
+
+def test_an_undocumented_subclass_does_not_borrow_its_base_docstring() -> None:
+    @dataclasses.dataclass
+    class Base:
+        """The base."""
+
+        a: int
+
+    @dataclasses.dataclass
+    class Child(Base):
+        b: int = 0
+
+    assert "description" not in function_tool(Child)["function"]
+    assert function_tool(Base)["function"]["description"] == "The base."

@@ -133,13 +133,44 @@ def is_pydantic_model(source: object) -> bool:
 
 def _pydantic_schema(model: Any) -> dict[str, Any]:
     schema: dict[str, Any] = model.model_json_schema()
-    return schema
+    return _inline_root(schema)
+
+
+def _inline_root(schema: dict[str, Any]) -> dict[str, Any]:
+    """A root that is only a `$ref` to one of its `$defs` (pydantic's form for a recursive
+    model) as that definition itself, its self-references as `#`: tool parameters must be
+    an object at the root."""
+    ref = schema.get("$ref")
+    prefix = "#/$defs/"
+    if not isinstance(ref, str) or not ref.startswith(prefix) or "type" in schema:
+        return schema
+    definitions = dict(schema.get("$defs", {}))
+    root = definitions.pop(ref[len(prefix) :], None)
+    if not isinstance(root, dict):
+        return schema
+    inlined: dict[str, Any] = _replace_ref(root, ref)
+    if definitions:
+        inlined["$defs"] = _replace_ref(definitions, ref)
+    return inlined
+
+
+def _replace_ref(value: Any, ref: str) -> Any:
+    if isinstance(value, dict):
+        if value.get("$ref") == ref:
+            return {**value, "$ref": "#"}
+        return {key: _replace_ref(item, ref) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_ref(item, ref) for item in value]
+    return value
 
 
 def _docstring(source: object) -> str | None:
-    doc = inspect.getdoc(source)
-    if not doc:
+    # The class's own docstring only: inspect.getdoc would give a base class's (pydantic's
+    # BaseModel documentation, for a model without one).
+    own = vars(source).get("__doc__") if isinstance(source, type) else inspect.getdoc(source)
+    if not own:
         return None
+    doc = inspect.cleandoc(own)
     # A dataclass without a docstring gets its signature as one: not a description.
     if (
         dataclasses.is_dataclass(source)
