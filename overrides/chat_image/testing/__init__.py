@@ -5,7 +5,7 @@
 would refuse, as the gateway would (a tool round trip out of order too). `ToolCaller` plays a
 model that calls tools; `python -m chat_image.testing` serves the gateway to other processes.
 With pytest installed, the `fake_gateway` fixture and friends come with the package (see
-README, "Testing code that uses chat-image").
+docs/testing.md).
 """
 
 from ._contract import Refusal, UnsupportedSchemaError

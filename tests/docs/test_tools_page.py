@@ -1,4 +1,4 @@
-"""The README's tool-calling example runs, as written, against the fake gateway."""
+"""The tool-calling guide's loop runs, as written, against a gateway playing a tool user."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ import pytest
 from chat_image.testing import FakeGateway, ToolCaller, tool_call
 from conftest import API_KEY
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "tools.md"
 
 
 def _block() -> str:
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Tool calling and whole conversations", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    (block,) = re.findall(r"```python\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.DOTALL)
     return block
 
 
@@ -26,7 +24,7 @@ def test_the_tool_loop_runs(
     monkeypatch.setenv("CHAT_IMAGE_BASE_URL", server.base_url)
     monkeypatch.setenv("CHAT_IMAGE_API_KEY", API_KEY)
     server.responder = ToolCaller(tool_call("get_weather", {"city": "Paris"}))
-    exec(compile(_block(), "README.md[tools]", "exec"), {})
+    exec(compile(_block(), "docs/tools.md", "exec"), {})
     assert capsys.readouterr().out == "Tool results: 18 C, sunny\n"
     first, second = server.requests
     assert first.json["tools"][0]["function"]["name"] == "get_weather"
