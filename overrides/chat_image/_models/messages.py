@@ -238,7 +238,7 @@ def _tool_call_to_api(call: ChatCompletionMessageToolCall) -> api.MessageToolCal
 @attrs.frozen
 class AssistantMessage:
     """An earlier answer of the model, replayed as conversation history: its text, or the
-    tool calls it asked for (`ChatCompletionMessageToolCall`s or OpenAI's dicts)."""
+    tool calls it asked for (each a `ChatCompletionMessageToolCall` or OpenAI's dict)."""
 
     role: ClassVar[Literal["assistant"]] = "assistant"
     content: Content | None = attrs.field(default=None, converter=_to_optional_content)
