@@ -68,16 +68,19 @@ if TYPE_CHECKING:
     )
     from ._models.messages import (
         AssistantMessage,
+        DeveloperMessage,
         Message,
         Role,
         SystemMessage,
+        ToolMessage,
         UserMessage,
         parse_message,
     )
-    from ._request import CompletionParams, StreamOptions
+    from ._request import CompletionParams, ReasoningEffort, StreamOptions
     from ._response import RawResponse
     from ._retry import RetryEvent, RetryPolicy
     from ._streaming import AsyncStream, Stream
+    from ._structured.tools import ToolDefinitionError, function_tool
     from ._transports.aiohttp import DefaultAioHttpClient
     from ._transports.retry import RetryTransport
 
@@ -144,14 +147,17 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
     ),
     "_models.messages": (
         "AssistantMessage",
+        "DeveloperMessage",
         "Message",
         "Role",
         "SystemMessage",
+        "ToolMessage",
         "UserMessage",
         "parse_message",
     ),
     "_request": (
         "CompletionParams",
+        "ReasoningEffort",
         "StreamOptions",
     ),
     "_response": ("RawResponse",),
@@ -167,6 +173,10 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
     "_streaming": (
         "AsyncStream",
         "Stream",
+    ),
+    "_structured.tools": (
+        "ToolDefinitionError",
+        "function_tool",
     ),
     "_transports.retry": ("RetryTransport",),
 }
@@ -222,6 +232,7 @@ __all__ = [
     "ConflictError",
     "ContentPart",
     "DefaultAioHttpClient",
+    "DeveloperMessage",
     "Function",
     "ImageData",
     "ImageDetail",
@@ -237,6 +248,7 @@ __all__ = [
     "PromptTokensDetails",
     "RateLimitError",
     "RawResponse",
+    "ReasoningEffort",
     "ResponseTooLargeError",
     "RetryEvent",
     "RetryPolicy",
@@ -246,12 +258,15 @@ __all__ = [
     "StreamOptions",
     "SystemMessage",
     "TextPart",
+    "ToolDefinitionError",
+    "ToolMessage",
     "UnknownPart",
     "UnprocessableEntityError",
     "Usage",
     "UserMessage",
     "__version__",
     "estimate_image_tokens",
+    "function_tool",
     "parse_chat_completion",
     "parse_chat_completion_chunk",
     "parse_content_part",

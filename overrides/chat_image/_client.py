@@ -461,17 +461,21 @@ class _Completions:
 
         Args:
             model: The model the gateway routes to.
-            messages: The conversation: `SystemMessage`, `UserMessage` and
-                `AssistantMessage`, or the `openai` package's dicts, mixed freely.
+            messages: The conversation: `SystemMessage`, `DeveloperMessage`,
+                `UserMessage`, `AssistantMessage` (with its `tool_calls`) and `ToolMessage`,
+                the `openai` package's dicts, or a message a call returned, mixed freely.
             max_tokens: The longest answer, in tokens (1 or more); the gateway requires it.
             stream: True returns a stream of `ChatCompletionChunk`s as they arrive.
             stream_options: With `stream=True`: `{"include_usage": True}` asks for a last
                 chunk carrying the token usage.
             **params: The rest of `CompletionParams`, each optional and not sent when None:
                 `temperature`, `top_p`, `n`, `stop`, `seed`, `presence_penalty`,
-                `frequency_penalty`, `user`; `extra_body` and `extra_headers` for what this
-                list does not name; and `timeout`, `total_timeout` and `max_retries` for this
-                call instead of the client's.
+                `frequency_penalty`, `user`; `response_format`, `tools` (dicts, or
+                functions and classes to build them from), `tool_choice`,
+                `parallel_tool_calls`, `logprobs`, `top_logprobs`, `max_completion_tokens`,
+                `reasoning_effort` and `logit_bias` as OpenAI defines them; `extra_body` and
+                `extra_headers` for what this list does not name; and `timeout`,
+                `total_timeout` and `max_retries` for this call instead of the client's.
 
         Raises:
             TypeError: An argument `create()` does not take, or a required one missing.
@@ -553,17 +557,21 @@ class _AsyncCompletions:
 
         Args:
             model: The model the gateway routes to.
-            messages: The conversation: `SystemMessage`, `UserMessage` and
-                `AssistantMessage`, or the `openai` package's dicts, mixed freely.
+            messages: The conversation: `SystemMessage`, `DeveloperMessage`,
+                `UserMessage`, `AssistantMessage` (with its `tool_calls`) and `ToolMessage`,
+                the `openai` package's dicts, or a message a call returned, mixed freely.
             max_tokens: The longest answer, in tokens (1 or more); the gateway requires it.
             stream: True returns a stream of `ChatCompletionChunk`s as they arrive.
             stream_options: With `stream=True`: `{"include_usage": True}` asks for a last
                 chunk carrying the token usage.
             **params: The rest of `CompletionParams`, each optional and not sent when None:
                 `temperature`, `top_p`, `n`, `stop`, `seed`, `presence_penalty`,
-                `frequency_penalty`, `user`; `extra_body` and `extra_headers` for what this
-                list does not name; and `timeout`, `total_timeout` and `max_retries` for this
-                call instead of the client's.
+                `frequency_penalty`, `user`; `response_format`, `tools` (dicts, or
+                functions and classes to build them from), `tool_choice`,
+                `parallel_tool_calls`, `logprobs`, `top_logprobs`, `max_completion_tokens`,
+                `reasoning_effort` and `logit_bias` as OpenAI defines them; `extra_body` and
+                `extra_headers` for what this list does not name; and `timeout`,
+                `total_timeout` and `max_retries` for this call instead of the client's.
 
         Raises:
             TypeError: An argument `create()` does not take, or a required one missing.

@@ -216,5 +216,7 @@ def test_every_exception_class_is_covered():
         chat_image.APIError,
         # Raised by a gzip bomb: pickled (in-process) in test_answer_size.py.
         chat_image.ResponseTooLargeError,
+        # Raised by function_tool(), before any call: pickled in test_tool_definitions.py.
+        chat_image.ToolDefinitionError,
     }
     assert public - raised - by_name_only == set()

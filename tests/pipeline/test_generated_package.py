@@ -56,6 +56,28 @@ def test_models_have_readable_names():
         "ImageDetail",
         "ImageUrl",
         "StreamOptions",
+        # The request and message fields overrides/openapi-patch.yaml declares.
+        "ChatCompletionTool",
+        "ChatCompletionToolType",
+        "FunctionDefinition",
+        "FunctionDefinitionParameters",
+        "JsonSchemaFormat",
+        "JsonSchemaFormatSchema",
+        "LogitBias",
+        "MessageToolCall",
+        "MessageToolCallFunction",
+        "MessageToolCallType",
+        "NamedToolChoice",
+        "NamedToolChoiceFunction",
+        "NamedToolChoiceType",
+        "ReasoningEffort",
+        "ResponseFormatJsonObject",
+        "ResponseFormatJsonObjectType",
+        "ResponseFormatJsonSchema",
+        "ResponseFormatJsonSchemaType",
+        "ResponseFormatText",
+        "ResponseFormatTextType",
+        "ToolChoiceMode",
     }
 
 

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from ._contract import Refusal, load_contract
+from ._control import CONTROL_PREFIX, control_reply
 from ._recorded import RecordedRequest, mask_headers
 from ._replies import (
     CUT,
@@ -77,6 +78,10 @@ class FakeGateway:
         keep_bodies: Keep each request's body; False keeps its size and sha256 only.
         default: The reply when no responder answers and nothing is queued; by default a
             completion with `DEFAULT_CONTENT`, streamed when the request asks for a stream.
+        port: The port to listen on; 0 (the default) takes a free one.
+        control: Also serve the control routes under `/_fake/` (queue answers, read the
+            requests: see `_control`), for tests in another process (`python -m
+            chat_image.testing`).
 
     Raises:
         UnsupportedSchemaError: When made with `validate=True`, if the shipped spec uses a
@@ -90,8 +95,12 @@ class FakeGateway:
         validate: bool = True,
         keep_bodies: bool = True,
         default: Reply | None = None,
+        port: int = 0,
+        control: bool = False,
     ) -> None:
         self.api_key = api_key
+        self.port = port
+        self.control = control
         self.validate = validate
         self.keep_bodies = keep_bodies
         self.default = default or Reply()
@@ -122,7 +131,7 @@ class FakeGateway:
         if self._httpd is not None:
             raise RuntimeError("the fake gateway is already running")
         self._stopping.clear()
-        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _Server(("127.0.0.1", self.port), _handler_for(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": _POLL_INTERVAL},
@@ -331,6 +340,10 @@ class FakeGateway:
         )
 
 
+# What `_send` is given for a control route's answer: no body to read a stream request from.
+_CONTROL_RECORD: Final = RecordedRequest("POST", CONTROL_PREFIX, mask_headers([])[0], b"", 0, "")
+
+
 def _refusal_reply(refusal: Refusal) -> Reply:
     return Reply(status=refusal.status, body=refusal.body())
 
@@ -389,6 +402,11 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             body, size, digest = self._read_body()
+            if gateway.control and self.path.startswith(CONTROL_PREFIX):
+                # Not a request to the gateway: neither checked nor recorded.
+                reply = control_reply(gateway, self.command, self.path, body)
+                self._send(reply, _CONTROL_RECORD, 0)
+                return
             headers, bearer = mask_headers(list(self.headers.items()))
             refusal = gateway._refusal(
                 self.command, self.path, self.headers.get("Authorization"), body

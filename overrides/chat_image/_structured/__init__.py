@@ -1,0 +1,1 @@
+"""Structured output: typed objects out of answers, and tool definitions for `tools=`."""
