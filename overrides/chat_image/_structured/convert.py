@@ -2,8 +2,10 @@
 
 Written here rather than taken from a library (see docs/structured-output.md, "Choices"):
 msgspec stops at the first error (each further problem would cost a re-ask) and cattrs turns
-2.7 into 2 by default. A converter is compiled once per type; pydantic models go to pydantic
-and keep its rules (`target`).
+2.7 into 2 by default. msgspec, when installed, is the fast path for answers that are valid
+(`target`); this converter decides, and lists every problem, when it refuses one. Keys that
+are not fields are ignored, as msgspec and pydantic do. A converter is compiled once per
+type; pydantic models go to pydantic and keep its rules.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ import attrs
 from .fields import ABSENT, class_fields, record_kind
 from .schema import UnsupportedTypeError
 
-__all__ = ["INVALID", "Converter", "Problem", "compile_type", "json_kind", "validate_schema"]
+__all__ = [
+    "INVALID",
+    "Converter",
+    "NonFinite",
+    "Problem",
+    "compile_type",
+    "json_kind",
+    "validate_schema",
+]
 
 
 @attrs.frozen
@@ -48,8 +58,23 @@ Converter = Callable[[Any, str, list[Problem]], Any]
 """(value, path, problems) -> the converted value, or INVALID with problems appended."""
 
 
+class NonFinite:
+    """`NaN`, `Infinity` or `-Infinity` in an answer: JSON has no such numbers, and no field
+    takes them (decoded as this, not as a float, so that no fast path lets them through)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def json_kind(value: object) -> str:
     """How JSON would call a decoded value, for messages."""
+    if isinstance(value, NonFinite):
+        return "a non-finite number"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -214,8 +239,8 @@ def _union(options: list[Converter], names: str) -> Converter:
                 return result
             trials.append(tried)
         # An option that got inside the value (an object of the right kind with a bad field)
-        # says most; otherwise the kinds that were expected.
-        deepest = max(trials, key=lambda tried: max((len(p.path) for p in tried), default=0))
+        # says most, the fewer problems the better; otherwise the kinds that were expected.
+        deepest = max(trials, key=lambda tried: (_depth(tried), -len(tried)))
         if any(p.path != path for p in deepest):
             problems.extend(deepest)
         else:
@@ -223,6 +248,10 @@ def _union(options: list[Converter], names: str) -> Converter:
         return INVALID
 
     return convert
+
+
+def _depth(problems: list[Problem]) -> int:
+    return max((p.path.count(".") + p.path.count("[") + 1 for p in problems), default=0)
 
 
 def _list(item: Converter, make: Callable[[list[Any]], Any]) -> Converter:
@@ -273,7 +302,6 @@ class _Compiler:
         self.records[tp] = late  # a recursive type refers to itself through `late`
         fields = class_fields(tp)
         plans = [(f, self.node(f.type, f"{tp.__name__}.{f.name}")) for f in fields]
-        names = frozenset(f.name for f in fields)
         is_typeddict = record_kind(tp) == "typeddict"
         nullable = {f.name: _accepts_none(f.type) for f in fields}
 
@@ -298,9 +326,6 @@ class _Compiler:
                 if converted is INVALID:
                     ok = False
                 kwargs[field.name] = converted
-            for key in value.keys() - names:
-                problems.append(Problem(_join(path, key), "not a field of " + tp.__name__))
-                ok = False
             if not ok:
                 return INVALID
             if is_typeddict:
@@ -490,7 +515,7 @@ def _check(
                     break
                 trials.append(found)
             else:
-                deepest = max(trials, key=lambda ps: max(len(p.path) for p in ps), default=[])
+                deepest = max(trials, key=lambda ps: (_depth(ps), -len(ps)), default=[])
                 problems.extend(deepest)
     for option in schema.get("allOf", ()):
         _check(value, option, path, root, problems)

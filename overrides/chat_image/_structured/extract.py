@@ -15,13 +15,15 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from .convert import NonFinite
+
 __all__ = ["candidates", "looks_like_schema", "strip_think", "unwrap"]
 
 _THINK: Final = re.compile(
     r"^\s*<(think|thinking|reasoning)>.*?</\1>\s*", re.DOTALL | re.IGNORECASE
 )
 _OPEN_THINK: Final = re.compile(r"^\s*<(think|thinking|reasoning)>", re.IGNORECASE)
-_DECODER: Final = json.JSONDecoder()
+_DECODER: Final = json.JSONDecoder(parse_constant=NonFinite)
 _MAX_TRIES: Final = 200
 _REASONING_FIELDS: Final = ("reasoning_content", "reasoning")
 
@@ -41,7 +43,7 @@ def _decode_strings(value: Any) -> Any:
         if not stripped.startswith(("{", "[")):
             return value
         try:
-            value = json.loads(stripped)
+            value = _DECODER.decode(stripped)
         except ValueError:
             return value
     return value
@@ -51,7 +53,7 @@ def _scan(text: str) -> Iterator[Any]:
     """Each JSON object or array in `text`, in order; one that holds another is not split."""
     stripped = text.strip()
     try:
-        whole = json.loads(stripped)
+        whole = _DECODER.decode(stripped)
     except ValueError:
         pass
     else:

@@ -74,6 +74,17 @@ def _strip_qualifiers(hint: Any) -> Any:
     return hint
 
 
+def _is_required(hint: Any, declared: bool) -> bool:
+    # Under `from __future__ import annotations` the class cannot see `NotRequired[...]`
+    # in its string annotations: the resolved hint says it.
+    origin = typing.get_origin(hint)
+    if origin is typing.NotRequired:
+        return False
+    if origin is typing.Required:
+        return True
+    return declared
+
+
 def class_fields(tp: type) -> list[Field]:
     """The fields of a dataclass, attrs class or TypedDict, in declaration order."""
     kind = record_kind(tp)
@@ -108,7 +119,11 @@ def class_fields(tp: type) -> list[Field]:
     if kind == "typeddict":
         required = tp.__required_keys__  # type: ignore[attr-defined]
         return [
-            Field(name, _strip_qualifiers(hint), MISSING if name in required else _ABSENT)
+            Field(
+                name,
+                _strip_qualifiers(hint),
+                MISSING if _is_required(hint, name in required) else _ABSENT,
+            )
             for name, hint in hints.items()
         ]
     raise TypeError(f"{tp!r} is not a dataclass, attrs class or TypedDict")

@@ -72,6 +72,11 @@ class Reading:
 
 def read_message(target: Target, content: str | None, extra: Mapping[str, Any] | None) -> Reading:
     """The `T` in an answer's message, tolerantly found and strictly checked."""
+    if target.decode is not None and content and content[0] == "{":
+        try:
+            return Reading(True, target.decode(content))
+        except Exception:  # noqa: S110 - not exactly valid JSON of T: the tolerant path says why
+            pass
     found = candidates(content, extra)
     if not found:
         return Reading(False, kind="no_json", problems=(Problem("", "the answer has no JSON"),))

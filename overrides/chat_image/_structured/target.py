@@ -45,6 +45,9 @@ class Target:
     """Answer JSON (unwrapped) -> (the value, []) or (anything, problems)."""
     convert_item: Callable[[Any], tuple[Any, list[Problem]]] | None = None
     """For `list[X]`: one item's JSON -> (an X, problems)."""
+    decode: Callable[[str], Any] | None = None
+    """The fast path: an answer that is exactly a valid instance's JSON text -> the value
+    (raises on anything else, which then takes the tolerant path)."""
 
     @property
     def properties(self) -> frozenset[str]:
@@ -60,20 +63,48 @@ class Target:
         }
 
 
-def _ours(tp: Any) -> Callable[[Any], tuple[Any, list[Problem]]]:
+def _msgspec(tp: Any) -> tuple[Callable[[Any], Any], Callable[[str], Any]] | None:
+    """msgspec's converter and decoder for `tp`, when it is installed and takes the type."""
+    try:
+        import msgspec
+    except ImportError:  # pragma: no cover - a runtime dependency
+        return None
+    try:
+        decoder = msgspec.json.Decoder(tp)
+    except (TypeError, ValueError):
+        return None  # a type msgspec cannot express (a union of classes, say): ours only
+
+    def convert(data: Any) -> Any:
+        return msgspec.convert(data, tp)
+
+    return convert, decoder.decode
+
+
+Convert = Callable[[Any], tuple[Any, list[Problem]]]
+Decode = Callable[[str], Any]
+
+
+def _ours(tp: Any) -> tuple[Convert, Decode | None]:
     converter = compile_type(tp)
+    fast = _msgspec(tp)
+    fast_convert, decode = fast if fast is not None else (None, None)
 
     def convert(data: Any) -> tuple[Any, list[Problem]]:
+        if fast_convert is not None:
+            try:
+                return fast_convert(data), []
+            except Exception:  # noqa: S110 - msgspec refused: ours decides and says why
+                pass
         problems: list[Problem] = []
         value = converter(data, "", problems)
         if value is INVALID and not problems:  # pragma: no cover - converters always say why
             problems.append(Problem("", "not valid"))
         return value, problems
 
-    return convert
+    return convert, decode
 
 
-def _pydantic(tp: Any) -> tuple[dict[str, Any], Callable[[Any], tuple[Any, list[Problem]]]]:
+def _pydantic(tp: Any) -> tuple[dict[str, Any], Convert, Decode]:
     from pydantic import TypeAdapter, ValidationError
 
     adapter: Any = TypeAdapter(tp)
@@ -87,7 +118,7 @@ def _pydantic(tp: Any) -> tuple[dict[str, Any], Callable[[Any], tuple[Any, list[
                 for error in exc.errors(include_url=False)
             ]
 
-    return adapter.json_schema(), convert
+    return adapter.json_schema(), convert, adapter.validate_json
 
 
 def _loc_path(loc: tuple[Any, ...]) -> str:
@@ -122,19 +153,21 @@ def _is_object(schema: Mapping[str, Any]) -> bool:
 
 
 def _from_type(tp: Any) -> Target:
+    decode: Decode | None
     if _mentions_pydantic(tp):
-        schema, convert = _pydantic(tp)
+        schema, convert, decode = _pydantic(tp)
     else:
-        schema, convert = build_schema(tp), _ours(tp)
+        schema = build_schema(tp)
+        convert, decode = _ours(tp)
     origin = typing.get_origin(tp)
     convert_item = None
     if origin is list:
         (item,) = typing.get_args(tp) or (Any,)
-        convert_item = _pydantic(item)[1] if _mentions_pydantic(item) else _ours(item)
+        convert_item = _pydantic(item)[1] if _mentions_pydantic(item) else _ours(item)[0]
     name = clean_name(type_name(tp))
     if isinstance(tp, type) and hasattr(tp, "__name__") and not typing.get_args(tp):
         name = clean_name(tp.__name__)
-    return _finish(name, schema, convert, convert_item, origin is list)
+    return _finish(name, schema, convert, convert_item, origin is list, decode)
 
 
 def _finish(
@@ -143,13 +176,16 @@ def _finish(
     convert: Callable[[Any], tuple[Any, list[Problem]]],
     convert_item: Callable[[Any], tuple[Any, list[Problem]]] | None,
     is_list: bool,
+    decode: Decode | None = None,
 ) -> Target:
     wrapper_key = None
     if not _is_object(schema):
         wrapper_key = _LIST_KEY if is_list or schema.get("type") == "array" else _VALUE_KEY
         schema = _wrap(schema, wrapper_key)
     wire, strict = to_strict(schema)
-    return Target(name, schema, wire, strict, wrapper_key, convert, convert_item)
+    if wrapper_key is not None:
+        decode = None  # the answer is the wrapper, not the type: decoded the long way
+    return Target(name, schema, wire, strict, wrapper_key, convert, convert_item, decode)
 
 
 def _from_dict(given: Mapping[str, Any]) -> Target:
