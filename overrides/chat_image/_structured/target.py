@@ -241,7 +241,7 @@ def prepare(response_format: object) -> Target:
                     _by_schema.clear()
                 _by_schema[key] = known
         return known
-    if not (
+    if response_format is object or response_format is Any or not (
         isinstance(response_format, type | types.GenericAlias | types.UnionType)
         or typing.get_origin(response_format) is not None
     ):
