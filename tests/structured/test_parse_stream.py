@@ -57,7 +57,7 @@ def run_stream(kind, gateway, **kwargs):
                 async for event in stream:
                     events.append(event)
                 return events, await stream.get_final_completion()
-            except Exception as exc:  # noqa: BLE001 - handed to the test
+            except Exception as exc:
                 return events, exc
 
     return asyncio.run(main())
