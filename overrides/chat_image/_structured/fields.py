@@ -95,10 +95,10 @@ def class_fields(tp: type) -> list[Field]:
                 f.name,
                 hints.get(f.name, f.type),
                 f.default,
-                None if f.default_factory is MISSING else f.default_factory,
+                None if f.default_factory is MISSING else f.default_factory,  # type: ignore[arg-type]
                 _description(f.metadata),
             )
-            for f in dataclasses.fields(tp)  # type: ignore[arg-type]
+            for f in dataclasses.fields(tp)
             if f.init
         ]
     if kind == "attrs":
@@ -108,7 +108,7 @@ def class_fields(tp: type) -> list[Field]:
                 continue
             default, factory = a.default, None
             if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-                default, factory = MISSING, default.factory  # type: ignore[attr-defined]
+                default, factory = MISSING, default.factory
             elif default is attrs.NOTHING:
                 default = MISSING
             name = a.alias or a.name

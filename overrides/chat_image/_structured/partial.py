@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any, Final
 
-__all__ = ["PartialJSON"]
+__all__ = ["PartialJSON", "PartialView"]
 
 _WHITESPACE: Final = frozenset(" \t\r\n")
 _CLOSERS: Final = {"{": "}", "[": "]"}
@@ -51,8 +51,8 @@ class PartialJSON:
         self._token_start = -1  # a number or literal being read
         self._safe_end = -1
         self._safe_closers = ""
-        self._value: Any = None
-        self._decoded_at: tuple[int, int] = (-1, -1)
+        self._view_key: tuple[int, str] = (-1, "")
+        self._view = _NOTHING
         self._items_depth = 0
         self._item_start = -1
         self._think_end = 0
@@ -186,11 +186,10 @@ class PartialJSON:
             return
         self._value_done(at + 1)
 
-    @property
-    def value(self) -> Any:
-        """The complete part so far, decoded; None before the JSON starts."""
+    def view(self) -> PartialView:
+        """The complete part as it is now, decoded only if asked (`PartialView.value`)."""
         if self._safe_end < 0:
-            return None
+            return _NOTHING
         end, closers = self._safe_end, self._safe_closers
         if self._trailing and self._in_string and not self._string_is_key:
             end = len(self.text)
@@ -202,14 +201,41 @@ class PartialJSON:
             if cut >= 0 and len(tail) - cut < 6:
                 end -= len(tail) - cut
             closers = '"' + "".join(_CLOSERS[frame] for frame in reversed(self._stack))
-        key = (end, len(closers))
-        if key != self._decoded_at:
-            try:
-                self._value = json.loads(self.text[self._start : end] + closers)
-            except ValueError:
-                return self._value  # not JSON after all (prose with a brace): keep the last
-            self._decoded_at = key
+        key = (end, closers)
+        if key != self._view_key:
+            self._view_key = key
+            self._view = PartialView(self.text, self._start, end, closers)
+        return self._view
+
+    @property
+    def value(self) -> Any:
+        """The complete part so far, decoded; None before the JSON starts."""
+        return self.view().value
+
+
+class PartialView:
+    """The complete part of the JSON at one moment; decoded once, when first asked."""
+
+    __slots__ = ("_closers", "_decoded", "_end", "_start", "_text", "_value")
+
+    def __init__(self, text: str, start: int, end: int, closers: str) -> None:
+        self._text, self._start, self._end, self._closers = text, start, end, closers
+        self._decoded = False
+        self._value: Any = None
+
+    @property
+    def value(self) -> Any:
+        if not self._decoded:
+            if self._end >= 0:
+                try:
+                    self._value = json.loads(self._text[self._start : self._end] + self._closers)
+                except ValueError:
+                    self._value = None  # not JSON after all (prose with a brace, say)
+            self._decoded = True
         return self._value
+
+
+_NOTHING: Final = PartialView("", 0, -1, "")
 
 
 def _could_open_think(text: str) -> bool:

@@ -259,7 +259,7 @@ def _inline(root: dict[str, Any], defs: dict[str, dict[str, Any]]) -> dict[str, 
             return [walk(value) for value in node]
         return node
 
-    result = walk(root)
+    result: dict[str, Any] = walk(root)
     if keep:
         kept = {name: walk(defs[name]) for name in defs if name in keep}
         result = {**result, "$defs": kept}

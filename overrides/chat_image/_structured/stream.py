@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Generic, Literal, Self, TypeAlias, TypeVar
+from typing import Any, Final, Generic, Literal, Self, TypeAlias, TypeVar
 
 import attrs
 
@@ -21,7 +21,7 @@ from .._completion import ChatCompletion
 from .._errors import APIStatusError, ChatImageError
 from .outcomes import ParsedChatCompletion
 from .parse import Plan, check_options, plan
-from .partial import PartialJSON
+from .partial import PartialJSON, PartialView
 from .target import Target, prepare
 
 __all__ = [
@@ -49,15 +49,31 @@ class ChunkEvent:
     type: Literal["chunk"] = "chunk"
 
 
-@attrs.frozen
 class ContentDeltaEvent:
     """New content: `.delta`, the content so far (`.snapshot`), and `.parsed`, the complete part
-    of the object so far as a dict (None before its JSON begins)."""
+    of the object so far as a dict (None before its JSON begins), decoded when first read:
+    a stream read for its deltas alone does not decode it at every chunk."""
 
-    delta: str
-    snapshot: str
-    parsed: Any
-    type: Literal["content.delta"] = "content.delta"
+    __slots__ = ("_view", "_wrapper_key", "delta", "snapshot")
+    type: Final = "content.delta"
+
+    def __init__(
+        self, delta: str, snapshot: str, view: PartialView, wrapper_key: str | None = None
+    ) -> None:
+        self.delta = delta
+        self.snapshot = snapshot
+        self._view = view
+        self._wrapper_key = wrapper_key
+
+    @property
+    def parsed(self) -> Any:
+        value = self._view.value
+        if self._wrapper_key is not None and isinstance(value, dict):
+            return value.get(self._wrapper_key)
+        return value
+
+    def __repr__(self) -> str:
+        return f"ContentDeltaEvent(delta={self.delta!r}, parsed={self.parsed!r})"
 
 
 @attrs.frozen
@@ -111,19 +127,17 @@ class StreamReading:
             if delta.content:
                 self.partial.feed(delta.content)
                 events.append(
-                    ContentDeltaEvent(delta.content, self.partial.text, self._partial_value())
+                    ContentDeltaEvent(
+                        delta.content,
+                        self.partial.text,
+                        self.partial.view(),
+                        self.target.wrapper_key,
+                    )
                 )
             if delta.refusal:
                 self.refusal += delta.refusal
                 events.append(RefusalDeltaEvent(delta.refusal, self.refusal))
         return events
-
-    def _partial_value(self) -> Any:
-        value = self.partial.value
-        key = self.target.wrapper_key
-        if key is not None and isinstance(value, dict):
-            return value.get(key)
-        return value
 
     def new_items(self, taken: int) -> list[Any]:
         """The list items closed since `taken`, each converted (`list[X]` targets only)."""

@@ -150,18 +150,18 @@ def to_strict(schema: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
 
 def _without(node: Any, keywords: frozenset[str]) -> Any:
     if isinstance(node, Mapping):
-        result = {}
+        kept: dict[str, Any] = {}
         for key, value in node.items():
             if key in keywords:
                 continue
             if key == "const":
-                result["enum"] = [value]
+                kept["enum"] = [value]
                 continue
             if key in ("properties", "$defs"):
-                result[key] = {name: _without(sub, keywords) for name, sub in value.items()}
+                kept[key] = {name: _without(sub, keywords) for name, sub in value.items()}
             else:
-                result[key] = _without(value, keywords)
-        return result
+                kept[key] = _without(value, keywords)
+        return kept
     if isinstance(node, list):
         return [_without(value, keywords) for value in node]
     return node

@@ -241,9 +241,13 @@ def prepare(response_format: object) -> Target:
                     _by_schema.clear()
                 _by_schema[key] = known
         return known
-    if response_format is object or response_format is Any or not (
-        isinstance(response_format, type | types.GenericAlias | types.UnionType)
-        or typing.get_origin(response_format) is not None
+    if (
+        response_format is object
+        or response_format is Any
+        or not (
+            isinstance(response_format, type | types.GenericAlias | types.UnionType)
+            or typing.get_origin(response_format) is not None
+        )
     ):
         raise TypeError(
             "response_format: expected a class (pydantic model, dataclass, attrs class, "
