@@ -439,3 +439,39 @@ def test_pydantic_models(parser, gateway):
     gateway.queue(content='```json\n{"x": 1, "y": 2}\n```')
     result = parser.one(**base(response_format=Point))
     assert result.parsed == Point(x=1, y=2)
+
+
+def test_tool_calls_are_not_re_asked_and_strict_tools_arguments_are_parsed(parser, gateway):
+    from chat_image.testing import tool_call
+
+    lookup = {
+        "type": "function",
+        "function": {
+            "name": "lookup",
+            "strict": True,
+            "parameters": {
+                "type": "object",
+                "properties": {"sku": {"type": "string"}, "qty": {"type": "integer"}},
+                "required": ["sku", "qty"],
+                "additionalProperties": False,
+            },
+        },
+    }
+    loose = {"type": "function", "function": {"name": "note", "parameters": {"type": "object"}}}
+    gateway.queue(
+        Reply(
+            tool_calls=[
+                tool_call("lookup", {"sku": "A-1", "qty": 2}),
+                tool_call("note", {"text": "hi"}),
+            ]
+        )
+    )
+    result = parser.one(**base(response_format=AttrsPoint, extra_body={"tools": [lookup, loose]}))
+    assert gateway.count == 1
+    message = result.choices[0].message
+    assert message.parsed is None
+    first, second = message.tool_calls
+    assert first.function.parsed_arguments == {"sku": "A-1", "qty": 2}
+    assert first.function.arguments == '{"sku": "A-1", "qty": 2}'
+    assert second.function.parsed_arguments is None
+    assert bodies(gateway)[0]["tools"] == [lookup, loose]

@@ -18,8 +18,10 @@ import attrs
 from .._completion import (
     ChatCompletion,
     ChatCompletionMessage,
+    ChatCompletionMessageToolCall,
     Choice,
     CompletionTokensDetails,
+    Function,
     PromptTokensDetails,
     Usage,
 )
@@ -33,6 +35,8 @@ __all__ = [
     "ParsedChatCompletion",
     "ParsedChatCompletionMessage",
     "ParsedChoice",
+    "ParsedFunction",
+    "ParsedFunctionToolCall",
     "Problem",
     "ResponseFormatUnsupportedError",
     "StructuredOutputError",
@@ -41,6 +45,20 @@ __all__ = [
 
 _T = TypeVar("_T")
 Mode: TypeAlias = Literal["json_schema", "json_object", "prompt"]
+
+
+@attrs.frozen
+class ParsedFunction(Function):
+    """A tool call's function, with `parsed_arguments`: its arguments checked against a
+    strict tool's `parameters` (None for a tool that is not strict, or arguments that do not
+    fit)."""
+
+    parsed_arguments: Any = attrs.field(default=None, kw_only=True)
+
+
+@attrs.frozen
+class ParsedFunctionToolCall(ChatCompletionMessageToolCall):
+    function: ParsedFunction | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import attrs
 
-from .._completion import ChatCompletion, Usage
+from .._completion import ChatCompletion, ChatCompletionMessageToolCall, Usage
 from .._errors import APIStatusError, InvalidInputError
 from .convert import Problem
 from .extract import candidates, looks_like_schema, unwrap
@@ -35,6 +35,8 @@ from .outcomes import (
     ParsedChatCompletion,
     ParsedChatCompletionMessage,
     ParsedChoice,
+    ParsedFunction,
+    ParsedFunctionToolCall,
     ResponseFormatUnsupportedError,
     StructuredOutputError,
     add_usage,
@@ -211,7 +213,8 @@ def plan(
                 )
             if choice.finish_reason == "content_filter":
                 raise ContentFilterFinishReasonError(result)
-            if choice.message.refusal:
+            if choice.message.refusal or choice.message.tool_calls:
+                # A refusal, or tool calls to answer first: no content to parse, no re-ask.
                 readings.append(None)
                 continue
             readings.append(read_message(target, choice.message.content, choice.message.extra))
@@ -219,7 +222,7 @@ def plan(
         if failed is None:
             if not explicit and use_portable is not None:
                 learned.portable = use_portable
-            return _parsed(result, readings, total, attempts, current)
+            return _parsed(result, readings, total, attempts, current, strict_tools(params))
         errors.append(list(failed.problems))
         format_ignored = failed.kind == "no_json" and current != "prompt"
         if format_ignored and not explicit:
@@ -252,12 +255,58 @@ def plan(
         ]
 
 
+def strict_tools(params: Mapping[str, Any]) -> dict[str, Target]:
+    """The strict function tools of a request, by name, each prepared to check arguments."""
+    tools = params.get("tools")
+    if tools is None:
+        tools = (params.get("extra_body") or {}).get("tools")
+    found: dict[str, Target] = {}
+    for tool in tools or ():
+        tool_dict = tool.to_dict() if hasattr(tool, "to_dict") else tool
+        function = tool_dict.get("function") if isinstance(tool_dict, Mapping) else None
+        if not isinstance(function, Mapping) or function.get("strict") is not True:
+            continue
+        name, schema = function.get("name"), function.get("parameters")
+        if isinstance(name, str) and isinstance(schema, Mapping):
+            found[name] = prepare(schema)
+    return found
+
+
+def _tool_calls(
+    calls: tuple[ChatCompletionMessageToolCall, ...] | None, tools: Mapping[str, Target]
+) -> tuple[ChatCompletionMessageToolCall, ...] | None:
+    if calls is None:
+        return None
+    parsed: list[ChatCompletionMessageToolCall] = []
+    for call in calls:
+        function = call.function
+        arguments = None
+        target = tools.get(function.name or "") if function is not None else None
+        if function is not None and target is not None and function.arguments is not None:
+            reading = read_message(target, function.arguments, None)
+            arguments = reading.value if reading.ok else None
+        parsed.append(
+            ParsedFunctionToolCall(
+                call.id,
+                call.type,
+                call.extra,
+                function=None
+                if function is None
+                else ParsedFunction(
+                    function.name, function.arguments, function.extra, parsed_arguments=arguments
+                ),
+            )
+        )
+    return tuple(parsed)
+
+
 def _parsed(
     completion: ChatCompletion,
     readings: list[Reading | None],
     total: Usage | None,
     attempts: int,
     mode: Mode,
+    tools: Mapping[str, Target],
 ) -> ParsedChatCompletion[Any]:
     choices = []
     for choice, reading in zip(completion.choices, readings, strict=True):
@@ -267,7 +316,7 @@ def _parsed(
             message.content,
             message.refusal,
             message.extra,
-            message.tool_calls,
+            _tool_calls(message.tool_calls, tools),
             parsed=None if reading is None else reading.value,
         )
         choices.append(
