@@ -48,6 +48,7 @@ from ._request import (
     check_param_names,
 )
 from ._response import read_completion
+from ._structured.methods import AsyncStructuredMethods, SyncStructuredMethods
 from ._validation import (
     check_headers,
     check_http_client,
@@ -645,8 +646,8 @@ class AsyncChatImage(_BaseClient):
         await self.close()
 
 
-class _Completions:
-    """`client.chat.completions`."""
+class _Completions(SyncStructuredMethods):
+    """`client.chat.completions` (`parse()` and `stream()` come from `_structured`)."""
 
     def __init__(self, client: ChatImage) -> None:
         self._client = client
@@ -708,8 +709,8 @@ class _RawCompletions:
         return RawResponse(client._send(request, retries, stream=False))
 
 
-class _AsyncCompletions:
-    """`client.chat.completions`, awaitable."""
+class _AsyncCompletions(AsyncStructuredMethods):
+    """`client.chat.completions`, awaitable (`parse()` and `stream()` from `_structured`)."""
 
     def __init__(self, client: AsyncChatImage) -> None:
         self._client = client

@@ -61,58 +61,16 @@ class Parser:
 
 
 def parse_on(client: ChatImage, **kwargs: Any) -> Any:
-    from chat_image._structured.parse import parse_sync
-
-    response_format = kwargs.pop("response_format")
-    mode = kwargs.pop("mode", "auto")
-    max_reasks = kwargs.pop("max_reasks", 1)
-    completions = client.chat.completions
-    return parse_sync(
-        completions.create, client, client.base_url, response_format, mode, max_reasks, kwargs
-    )
+    return client.chat.completions.parse(**kwargs)
 
 
 async def aparse_on(client: AsyncChatImage, **kwargs: Any) -> Any:
-    from chat_image._structured.parse import parse_async
-
-    response_format = kwargs.pop("response_format")
-    mode = kwargs.pop("mode", "auto")
-    max_reasks = kwargs.pop("max_reasks", 1)
-    completions = client.chat.completions
-    return await parse_async(
-        completions.create, client, client.base_url, response_format, mode, max_reasks, kwargs
-    )
+    return await client.chat.completions.parse(**kwargs)
 
 
 def stream_on(client: ChatImage, **kwargs: Any) -> Any:
-    from chat_image._structured.stream import ChatCompletionStreamManager
-
-    response_format = kwargs.pop("response_format")
-    mode = kwargs.pop("mode", "auto")
-    max_reasks = kwargs.pop("max_reasks", 0)
-    return ChatCompletionStreamManager(
-        client.chat.completions.create,
-        client,
-        client.base_url,
-        response_format,
-        mode,
-        max_reasks,
-        kwargs,
-    )
+    return client.chat.completions.stream(**kwargs)
 
 
 def astream_on(client: AsyncChatImage, **kwargs: Any) -> Any:
-    from chat_image._structured.stream import AsyncChatCompletionStreamManager
-
-    response_format = kwargs.pop("response_format")
-    mode = kwargs.pop("mode", "auto")
-    max_reasks = kwargs.pop("max_reasks", 0)
-    return AsyncChatCompletionStreamManager(
-        client.chat.completions.create,
-        client,
-        client.base_url,
-        response_format,
-        mode,
-        max_reasks,
-        kwargs,
-    )
+    return client.chat.completions.stream(**kwargs)

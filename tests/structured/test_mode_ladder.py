@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chat_image._structured.ladder import classify_refusal, next_mode
-from chat_image.testing._formats import FORMAT_REFUSALS
+from chat_image.testing import FORMAT_REFUSALS
 
 CAPABILITY = ["openai", "openai-json-object", "deepseek", "deepseek-422", "volcengine", "anthropic"]
 SCHEMA = ["vllm-xgrammar", "gemini", "llama-cpp"]

@@ -14,16 +14,17 @@ import pytest
 from shapes import RECEIPT_JSON, AttrsPoint, Receipt
 from structured_calls import KINDS, MESSAGES, Parser, base, bodies
 
-from chat_image import BadRequestError, ChatCompletion, RateLimitError
-from chat_image._structured.outcomes import (
+from chat_image import (
+    BadRequestError,
+    ChatCompletion,
     ContentFilterFinishReasonError,
     LengthFinishReasonError,
     ParsedChatCompletion,
+    RateLimitError,
     ResponseFormatUnsupportedError,
     StructuredOutputError,
 )
-from chat_image.testing import FakeGateway, Reply
-from chat_image.testing._formats import json_reply, refuse_format
+from chat_image.testing import FakeGateway, Reply, json_reply, refuse_format
 
 GOOD = json.dumps(RECEIPT_JSON)
 POINT = '{"x": 1, "y": 2, "label": null}'

@@ -10,14 +10,13 @@ import pytest
 from shapes import RECEIPT_JSON, AttrsPoint, Receipt
 from structured_calls import MESSAGES, astream_on, base, bodies, stream_on
 
-from chat_image import DefaultAioHttpClient
-from chat_image._structured.outcomes import (
+from chat_image import (
+    DefaultAioHttpClient,
     LengthFinishReasonError,
     ParsedChatCompletion,
     StructuredOutputError,
 )
-from chat_image.testing import FakeGateway, Reply
-from chat_image.testing._formats import refuse_format
+from chat_image.testing import FakeGateway, Reply, refuse_format
 
 STREAM_KINDS = ("sync", "async-httpx", "async-aiohttp")
 

@@ -76,8 +76,8 @@ def test_mypy_sees_the_parsed_type(tmp_path):
     assert revealed == [
         '"chat_image._structured.outcomes.ParsedChatCompletion[user_code.Receipt]"',
         '"user_code.Receipt | None"',
-        '"chat_image._structured.outcomes.ParsedChatCompletion[builtins.list[user_code.Receipt]]"',
-        '"chat_image._structured.outcomes.ParsedChatCompletion[builtins.dict[builtins.str, Any]]"',
+        '"chat_image._structured.outcomes.ParsedChatCompletion[list[user_code.Receipt]]"',
+        '"chat_image._structured.outcomes.ParsedChatCompletion[dict[str, Any]]"',
         '"chat_image._structured.outcomes.ParsedChatCompletion[user_code.Receipt]"',
         '"chat_image._structured.outcomes.ParsedChatCompletion[user_code.Receipt]"',
     ], done.stdout

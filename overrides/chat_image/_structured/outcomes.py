@@ -15,7 +15,8 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 
-from .._completion import (
+from .._exceptions import BadRequestError, ChatImageError
+from .._models.completion import (
     ChatCompletion,
     ChatCompletionMessage,
     ChatCompletionMessageToolCall,
@@ -25,7 +26,6 @@ from .._completion import (
     PromptTokensDetails,
     Usage,
 )
-from .._errors import BadRequestError, ChatImageError
 from .convert import Problem
 
 __all__ = [

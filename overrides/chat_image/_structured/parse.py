@@ -14,8 +14,8 @@ from typing import Any, Final
 
 import attrs
 
-from .._completion import ChatCompletion, ChatCompletionMessageToolCall, Usage
-from .._errors import APIStatusError, InvalidInputError
+from .._exceptions import APIStatusError, InvalidInputError
+from .._models.completion import ChatCompletion, ChatCompletionMessageToolCall, Usage
 from .convert import Problem
 from .extract import candidates, looks_like_schema, unwrap
 from .ladder import (

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._errors import InvalidInputError
+from .._exceptions import InvalidInputError
 from .target import prepare
 
 __all__ = ["load_response_format", "to_jsonable"]

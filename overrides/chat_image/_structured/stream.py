@@ -15,10 +15,10 @@ from typing import Any, Final, Generic, Literal, Self, TypeAlias, TypeVar
 
 import attrs
 
-from .._accumulate import ChatCompletionAccumulator
-from .._chunks import ChatCompletionChunk
-from .._completion import ChatCompletion
-from .._errors import APIStatusError, ChatImageError
+from .._exceptions import APIStatusError, ChatImageError
+from .._models.accumulate import ChatCompletionAccumulator
+from .._models.chunk import ChatCompletionChunk
+from .._models.completion import ChatCompletion
 from .outcomes import ParsedChatCompletion
 from .parse import Plan, check_options, plan
 from .partial import PartialJSON, PartialView

@@ -7,6 +7,7 @@ friends come with the package (see README, "Testing code that uses chat-image").
 """
 
 from ._contract import Refusal, UnsupportedSchemaError
+from ._formats import FORMAT_REFUSALS, JsonStyle, format_type, json_reply, refuse_format
 from ._gateway import DEFAULT_API_KEY, FakeGateway, Responder
 from ._recorded import Headers, RecordedImage, RecordedRequest
 from ._replies import DEFAULT_CONTENT, Fault, Reply, render_reply, tool_call
@@ -14,15 +15,20 @@ from ._replies import DEFAULT_CONTENT, Fault, Reply, render_reply, tool_call
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_CONTENT",
+    "FORMAT_REFUSALS",
     "FakeGateway",
     "Fault",
     "Headers",
+    "JsonStyle",
     "RecordedImage",
     "RecordedRequest",
     "Refusal",
     "Reply",
     "Responder",
     "UnsupportedSchemaError",
+    "format_type",
+    "json_reply",
+    "refuse_format",
     "render_reply",
     "tool_call",
 ]
