@@ -43,7 +43,10 @@ def test_every_example_runs_in_order(gateway, capsys):
     namespace: dict = {}
 
     gateway.queue(content=f"```json\n{json.dumps(RECEIPT)}\n```")
-    exec(compile(dataclass_block, "structured-output.md[dataclass]", "exec", dont_inherit=True), namespace)
+    exec(
+        compile(dataclass_block, "structured-output.md[dataclass]", "exec", dont_inherit=True),
+        namespace,
+    )
     out = capsys.readouterr().out.splitlines()
     assert out == [
         "Acme 2026-03-01 12.5",
@@ -53,16 +56,23 @@ def test_every_example_runs_in_order(gateway, capsys):
     assert gateway.last.json["messages"][0]["content"][1]["type"] == "image_url"
 
     gateway.queue(content='{"number": "17", "amount": 250, "paid": false}')
-    exec(compile(pydantic_block, "structured-output.md[pydantic]", "exec", dont_inherit=True), namespace)
+    exec(
+        compile(pydantic_block, "structured-output.md[pydantic]", "exec", dont_inherit=True),
+        namespace,
+    )
     assert capsys.readouterr().out == "number='17' amount=250.0 paid=False\n"
 
     gateway.queue(content='{"merchant": "Acme", "day": "2026-03-01", "tot', finish_reason="length")
-    exec(compile(errors_block, "structured-output.md[errors]", "exec", dont_inherit=True), namespace)
+    exec(
+        compile(errors_block, "structured-output.md[errors]", "exec", dont_inherit=True), namespace
+    )
     assert capsys.readouterr().out == (
         "cut off; complete so far: {'merchant': 'Acme', 'day': '2026-03-01'}\n"
     )
     gateway.queue(Reply(content="not json"), Reply(content='{"merchant": 1}'))
-    exec(compile(errors_block, "structured-output.md[errors]", "exec", dont_inherit=True), namespace)
+    exec(
+        compile(errors_block, "structured-output.md[errors]", "exec", dont_inherit=True), namespace
+    )
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "['(root): the answer has no JSON']"
     assert "merchant: expected a string" in printed[1]
@@ -70,9 +80,14 @@ def test_every_example_runs_in_order(gateway, capsys):
 
     text = json.dumps(RECEIPT)
     gateway.queue(Reply(content=text, chunks=[text[i : i + 9] for i in range(0, len(text), 9)]))
-    exec(compile(stream_block, "structured-output.md[stream]", "exec", dont_inherit=True), namespace)
+    exec(
+        compile(stream_block, "structured-output.md[stream]", "exec", dont_inherit=True), namespace
+    )
     printed = capsys.readouterr().out.splitlines()
     assert printed[-1].startswith("Receipt(merchant='Acme'")
     assert "{'merchant': 'Acme'" in printed[-2]
 
-    exec(compile(testing_block, "structured-output.md[testing]", "exec", dont_inherit=True), namespace)
+    exec(
+        compile(testing_block, "structured-output.md[testing]", "exec", dont_inherit=True),
+        namespace,
+    )

@@ -34,6 +34,12 @@ def add_parser(
     batch.add_argument("--dry-run", action="store_true", help="count and estimate; send nothing")
     batch.add_argument("--retry-failed", action="store_true", help="redo items that failed")
     batch.add_argument("--shard", metavar="K/N", help="take the K-th of N stable parts")
+    batch.add_argument(
+        "--schema",
+        metavar="SCHEMA",
+        help="parse each answer into this type (`parsed` in each line): a JSON Schema file "
+        "or module:Class",
+    )
     batch.set_defaults(run=run)
 
 
@@ -70,6 +76,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2 if report.bad_input else 0
     if not args.output:
         raise UsageError("--output FILE is needed (JSONL; running again resumes)")
+    if args.schema is not None:
+        from .._structured.spec import load_response_format
+
+        args.response_format = load_response_format(args.schema)
     return asyncio.run(_run_batch(args, source, model, shard, err))
 
 
@@ -123,6 +133,7 @@ async def _run_batch(
             on_problem=problem,
             on_event=lambda message: say(err, message),
             stop=stop,
+            response_format=getattr(args, "response_format", None),
         )
     finally:
         reporter.close()

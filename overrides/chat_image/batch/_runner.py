@@ -78,6 +78,7 @@ async def run_batch(
     stop: asyncio.Event | None = None,
     grace: float = 5.0,
     count_first: bool = True,
+    response_format: object = None,
 ) -> BatchSummary:
     """Answer every item of `source` (a folder or a JSONL manifest) into `output` (JSONL).
 
@@ -90,7 +91,16 @@ async def run_batch(
     check_positive("rpm", rpm, optional=True)
     check_positive("tpm", tpm, optional=True)
     check_positive("max_tokens", max_tokens)
-    options = RunOptions(prompt, system, model, max_tokens, detail, resize, retry_failed)
+    if response_format is not None:
+        from .._structured.target import prepare
+
+        try:
+            prepare(response_format)
+        except TypeError as exc:
+            raise InvalidInputError("response_format", str(exc)) from None
+    options = RunOptions(
+        prompt, system, model, max_tokens, detail, resize, retry_failed, response_format
+    )
     limiter = Limiter(concurrency=concurrency, rpm=rpm, tpm=tpm)
 
     def heard(event: RetryEvent) -> None:
@@ -308,19 +318,33 @@ class _Runner:
         _RETRIES.set(retries)
         await self.limiter.acquire(tokens)
         ok = False
+        request_id = None
         try:
-            raw = await self.client.chat.completions.with_raw_response.create(
-                model=model, messages=messages, max_tokens=max_tokens
-            )
-            self.limiter.on_headers(raw.headers)
-            completion = raw.parse()
+            if self.options.response_format is not None:
+                completion = await self._parse(model, max_tokens, messages)
+            else:
+                raw = await self.client.chat.completions.with_raw_response.create(
+                    model=model, messages=messages, max_tokens=max_tokens
+                )
+                self.limiter.on_headers(raw.headers)
+                completion = raw.parse()
+                request_id = raw.request_id
             ok = True
-        except APIError as exc:
+        except (APIError, *_structured_failures()) as exc:
             self._finish(base, exc, started, retries[0] + 1)
             return
         finally:
             await self.limiter.release(ok=ok)
-        self._finish(base, completion, started, retries[0] + 1, raw.request_id)
+        self._finish(base, completion, started, retries[0] + 1, request_id)
+
+    async def _parse(self, model: str, max_tokens: int, messages: list[Message]) -> ChatCompletion:
+        """`--schema`: the answer parsed (re-asks and fallbacks included, as `parse()` does)."""
+        return await self.client.chat.completions.parse(
+            model=model,
+            messages=messages,
+            max_tokens=max_tokens,
+            response_format=self.options.response_format,
+        )
 
     def _finish(
         self,
@@ -351,3 +375,14 @@ class _Runner:
         self.progress.done += 1
         if self.on_progress is not None:
             self.on_progress(self.progress)
+
+
+def _structured_failures() -> tuple[type[Exception], ...]:
+    """What a parsed answer ends in when no answer fit: an error line, as an API error is."""
+    from .._structured.outcomes import (
+        ContentFilterFinishReasonError,
+        LengthFinishReasonError,
+        StructuredOutputError,
+    )
+
+    return (StructuredOutputError, LengthFinishReasonError, ContentFilterFinishReasonError)
