@@ -29,7 +29,7 @@ def input_hash(
     images: list[bytes | str],
 ) -> str:
     """What decides the answer: an image's bytes (or URL), the request's text and options."""
-    described = {
+    described: dict[str, Any] = {
         "prompt": prompt,
         "system": options.system,
         "model": model,

@@ -23,6 +23,11 @@ from .._models.completion import ChatCompletion
 from .._models.content import ImageDetail
 from .._models.messages import Message, prompt_messages
 from .._retry import RetryEvent
+from .._structured.outcomes import (
+    ContentFilterFinishReasonError,
+    LengthFinishReasonError,
+    StructuredOutputError,
+)
 from .._validation import check_positive
 from ._estimate import estimate_request_tokens
 from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
@@ -330,7 +335,12 @@ class _Runner:
                 completion = raw.parse()
                 request_id = raw.request_id
             ok = True
-        except (APIError, *_structured_failures()) as exc:
+        except (
+            APIError,
+            StructuredOutputError,
+            LengthFinishReasonError,
+            ContentFilterFinishReasonError,
+        ) as exc:
             self._finish(base, exc, started, retries[0] + 1)
             return
         finally:
@@ -375,14 +385,3 @@ class _Runner:
         self.progress.done += 1
         if self.on_progress is not None:
             self.on_progress(self.progress)
-
-
-def _structured_failures() -> tuple[type[Exception], ...]:
-    """What a parsed answer ends in when no answer fit: an error line, as an API error is."""
-    from .._structured.outcomes import (
-        ContentFilterFinishReasonError,
-        LengthFinishReasonError,
-        StructuredOutputError,
-    )
-
-    return (StructuredOutputError, LengthFinishReasonError, ContentFilterFinishReasonError)
