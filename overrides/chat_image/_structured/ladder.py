@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
@@ -112,17 +110,19 @@ class Learned:
     """Keywords to leave out of a json_schema (empty: the default portable set), or None."""
 
 
-_lock = threading.Lock()
-_memory: weakref.WeakKeyDictionary[object, dict[tuple[str, str], Learned]] = (
-    weakref.WeakKeyDictionary()
-)
+# Kept on the client itself (it goes when the client goes); dict.setdefault is atomic under
+# the GIL, so threads sharing a client agree on one record.
+_MEMORY_ATTRIBUTE: Final = "_chat_image_structured_learned"
 
 
 def learned_for(client: object, base_url: str, model: str) -> Learned:
     """The client's record for this base URL and model (made on first use)."""
-    with _lock:
-        per_client = _memory.setdefault(client, {})
-        return per_client.setdefault((base_url, model), Learned())
+    per_client: dict[tuple[str, str], Learned] = vars(client).setdefault(_MEMORY_ATTRIBUTE, {})
+    key = (base_url, model)
+    learned = per_client.get(key)
+    if learned is None:
+        learned = per_client.setdefault(key, Learned())
+    return learned
 
 
 def _schema_text(target: Target) -> str:

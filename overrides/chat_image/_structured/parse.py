@@ -148,7 +148,11 @@ def _request(
         response_format = target.response_format()
         if learned_portable is not None:
             schema = portable(target.wire, learned_portable)
-            response_format["json_schema"].update(schema=schema, strict=False)
+            response_format["json_schema"] = {
+                **response_format["json_schema"],
+                "schema": schema,
+                "strict": False,
+            }
         request["extra_body"] = merge_extra_body(
             params.get("extra_body"), response_format=response_format
         )

@@ -54,12 +54,12 @@ class Target:
         props = root_object(self.schema).get("properties")
         return frozenset(props) if isinstance(props, Mapping) else frozenset()
 
-    def response_format(self, *, strict: bool | None = None) -> dict[str, Any]:
-        """The `json_schema` response_format to send."""
-        use_strict = self.strict if strict is None else strict
+    def response_format(self) -> dict[str, Any]:
+        """The `json_schema` response_format to send (a new dict each time: it is the
+        caller's to change)."""
         return {
             "type": "json_schema",
-            "json_schema": {"name": self.name, "schema": dict(self.wire), "strict": use_strict},
+            "json_schema": {"name": self.name, "schema": self.wire, "strict": self.strict},
         }
 
 
@@ -230,6 +230,13 @@ def prepare(response_format: object) -> Target:
 
     TypeError names what cannot be a response_format.
     """
+    if type(response_format) is type and response_format is not object:
+        try:
+            return _prepare_type(response_format)  # the common case, and the fast one
+        except TypeError as exc:
+            if isinstance(exc, UnsupportedTypeError):
+                raise
+            raise UnsupportedTypeError(f"response_format: {exc}") from exc
     if isinstance(response_format, Mapping):
         key = json.dumps(response_format, sort_keys=True, default=str)
         with _lock:
