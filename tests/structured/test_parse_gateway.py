@@ -476,3 +476,13 @@ def test_tool_calls_are_not_re_asked_and_strict_tools_arguments_are_parsed(parse
     assert first.function.arguments == '{"sku": "A-1", "qty": 2}'
     assert second.function.parsed_arguments is None
     assert bodies(gateway)[0]["tools"] == [lookup, loose]
+
+
+def test_a_re_ask_sends_the_image_once(parser, gateway):
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/receipt.jpg"}}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "Read it."}, image]}]
+    gateway.queue(Reply(content="no json here"), Reply(content=POINT))
+    parser.one(**base(response_format=AttrsPoint, messages=messages))
+    first, second = gateway.requests
+    assert len(first.images) == len(second.images) == 1
+    assert json.dumps(second.json).count("example.com/receipt.jpg") == 1

@@ -190,3 +190,14 @@ def test_list_items_async(gateway):
             return [item async for item in stream.items()]
 
     assert asyncio.run(main()) == [AttrsPoint(i, i) for i in range(3)]
+
+
+def test_json_only_in_reasoning_content_deltas_is_read_at_the_end(kind, gateway):
+    from chat_image.testing import json_reply
+
+    gateway.queue(json_reply({"x": 1, "y": 2}, "reasoning_content", stream=True))
+    events, final = run_stream(kind, gateway, **base(response_format=AttrsPoint))
+    assert final.parsed == AttrsPoint(1, 2)
+    assert events[-1].type == "content.done"
+    assert events[-1].parsed == AttrsPoint(1, 2)
+    assert gateway.count == 1

@@ -101,6 +101,7 @@ def test_batch_writes_parsed_lines_and_errors_with_problems_then_export_makes_cs
         "img001.png": {"merchant": "Bolt", "day": "2026-03-02", "items": []},
         "img002.png": {"merchant": "Cube", "day": "someday", "items": []},
     }
+
     def answer(request):
         # The image is in the first user turn (a re-ask adds turns after it).
         first = {**request.json, "messages": request.json["messages"][:1]}

@@ -117,9 +117,12 @@ def json_reply(
     `plain`, in ```` ```json ```` fences (`fenced`), `~~~` (`fenced-tilde`), untagged fences,
     with prose around it, after a `<think>` block, only in `reasoning_content` with
     `content: null` (not streamed), as a JSON string holding JSON (`double_encoded`), or
-    wrapped in a one-key object named `name` (`wrapped`). `reply` are other Reply fields."""
+    wrapped in a one-key object named `name` (`wrapped`). `reply` are other Reply fields;
+    `reasoning_content` with `stream=True` streams the JSON as `reasoning_content` deltas."""
     text = json.dumps(data, ensure_ascii=False)
     if style == "reasoning_content":
+        if reply.pop("stream", None):
+            return Reply(stream_body=_reasoning_events(text, reply.get("model")), **reply)
         return Reply(body=_reasoning_body(text, reply.get("model")), **reply)
     content = {
         "plain": text,
@@ -144,3 +147,26 @@ def _reasoning_body(text: str, model: str | None) -> dict[str, Any]:
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
     }
+
+
+def _reasoning_events(text: str, model: str | None) -> list[bytes]:
+    """A stream whose JSON comes only as `reasoning_content` deltas, as vLLM's reasoning
+    parsers send it, then a finish with no content."""
+    base = {
+        "id": "chatcmpl-fake-reasoning",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model or "fake-model",
+    }
+
+    def event(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return f"data: {json.dumps({**base, 'choices': [choice]})}\n\n".encode()
+
+    pieces = [text[i : i + 8] for i in range(0, len(text), 8)]
+    return [
+        event({"role": "assistant", "content": None}),
+        *(event({"reasoning_content": piece}) for piece in pieces),
+        event({}, "stop"),
+        b"data: [DONE]\n\n",
+    ]
