@@ -162,7 +162,7 @@ def pjp_stream():
         buf += piece
         try: partial_json_parser.loads(buf)
         except Exception: pass
-for name, fn, stream in (("ours (chat_image._structured.partial)", ours_prefix, ours_stream), ("jiter 0.19 partial_mode=trailing-strings", jiter_prefix, jiter_stream), ("partial-json-parser 0.2.1", pjp_prefix, pjp_stream)):
+for name, fn, stream in (("ours", ours_prefix, ours_stream), ("jiter 0.19 partial_mode=trailing-strings", jiter_prefix, jiter_stream), ("partial-json-parser 0.2.1", pjp_prefix, pjp_stream)):
     w, u, l = check(fn)
     t = min(timeit.repeat(stream, number=20, repeat=5)) / 20 / len(pieces) * 1e6
     print(f"| {name} | {w} | {u} | {l} | {t:.1f} |")

@@ -114,7 +114,7 @@ def json_reply(
     data: Any, style: JsonStyle = "plain", *, name: str = "Response", **reply: Any
 ) -> Reply:
     """A `Reply` answering `data` as JSON the way `style` says a gateway does it:
-    `plain`, in ```` ```json ```` fences (`fenced`), `~~~` (`fenced-tilde`), untagged fences,
+    `plain`, in code fences tagged json (`fenced`), `~~~` (`fenced-tilde`), untagged fences,
     with prose around it, after a `<think>` block, only in `reasoning_content` with
     `content: null` (not streamed), as a JSON string holding JSON (`double_encoded`), or
     wrapped in a one-key object named `name` (`wrapped`). `reply` are other Reply fields;
