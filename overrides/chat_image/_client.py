@@ -27,6 +27,7 @@ from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from ._exceptions import ChatImageError
 from ._request import CompletionParams, StreamOptions
 from ._response import read_completion
+from ._structured.methods import AsyncStructuredMethods, SyncStructuredMethods
 from ._validation import check_http_client
 
 # What only some programs need is imported where it is first needed, not here: the retry
@@ -423,8 +424,8 @@ class AsyncChatImage(BaseClient):
         await self.close()
 
 
-class _Completions:
-    """`client.chat.completions`."""
+class _Completions(SyncStructuredMethods):
+    """`client.chat.completions` (`parse()` and `stream()` come from `_structured`)."""
 
     def __init__(self, client: ChatImage) -> None:
         self._client = client
@@ -519,8 +520,8 @@ class _RawCompletions:
         return RawResponse(client._send(client._call(client._http(), False, None, params)))
 
 
-class _AsyncCompletions:
-    """`client.chat.completions`, awaitable."""
+class _AsyncCompletions(AsyncStructuredMethods):
+    """`client.chat.completions`, awaitable (`parse()` and `stream()` from `_structured`)."""
 
     def __init__(self, client: AsyncChatImage) -> None:
         self._client = client

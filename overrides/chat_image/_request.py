@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CompletionParams",
     "MessageParam",
+    "ParseParams",
     "ReasoningEffort",
     "RequestBody",
     "RequestFields",
@@ -67,8 +68,9 @@ class StreamOptions(TypedDict, total=False):
     include_usage: bool
 
 
-class CompletionParams(TypedDict, total=False):
-    """Every argument of `create()` except `stream` and `stream_options`.
+class ParseParams(TypedDict, total=False):
+    """Every argument of `create()` except `stream`, `stream_options` and `response_format`:
+    what `parse()` and `stream()` take beside a `response_format` of their own.
 
     `messages` may mix typed messages and the dicts the `openai` package takes. Arguments
     left as None are not sent; `extra_body` adds fields this list does not name, and
@@ -87,9 +89,8 @@ class CompletionParams(TypedDict, total=False):
     presence_penalty: float | None
     frequency_penalty: float | None
     user: str | None
-    # Structured output and tools, in OpenAI's shapes; a tool may also be a function, a
-    # dataclass, a TypedDict or a pydantic model to build one from (see `function_tool`).
-    response_format: Mapping[str, Any] | None
+    # Tools, in OpenAI's shapes; a tool may also be a function, a dataclass, a TypedDict or
+    # a pydantic model to build one from (see `function_tool`).
     tools: Sequence[Mapping[str, Any] | Callable[..., Any]] | None
     tool_choice: Literal["none", "auto", "required"] | Mapping[str, Any] | None
     parallel_tool_calls: bool | None
@@ -103,6 +104,18 @@ class CompletionParams(TypedDict, total=False):
     timeout: float | httpx.Timeout | None
     total_timeout: float | None
     max_retries: int | None
+
+
+class CompletionParams(ParseParams, total=False):
+    """Every argument of `create()` except `stream` and `stream_options`.
+
+    `messages` may mix typed messages and the dicts the `openai` package takes. Arguments
+    left as None are not sent; `extra_body` adds fields this list does not name, and
+    `extra_headers` headers. `timeout`, `total_timeout` and `max_retries` override the
+    client's for the call. `response_format` is OpenAI's dict (`parse()` takes a type).
+    """
+
+    response_format: Mapping[str, Any] | None
 
 
 # The optional fields the generated request model declares (overrides/openapi-patch.yaml):

@@ -52,6 +52,12 @@ def add_parser(
         metavar="SECONDS",
         help="on Ctrl-C or SIGTERM, how long requests in flight may finish (5)",
     )
+    batch.add_argument(
+        "--schema",
+        metavar="SCHEMA",
+        help="parse each answer into this type (`parsed` in each line): a JSON Schema file "
+        "or module:Class",
+    )
     batch.set_defaults(run=run)
 
 
@@ -89,6 +95,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2 if report.bad_input else 0
     if not args.output:
         raise UsageError("--output FILE is needed (JSONL; running again resumes)")
+    if args.schema is not None:
+        from .._structured.spec import load_response_format
+
+        args.response_format = load_response_format(args.schema)
     api_key, base_url = read_api_key(args), resolve_base_url(args)
     return asyncio.run(_run_batch(args, source, model, shard, api_key, base_url, err))
 
@@ -156,6 +166,7 @@ async def _run_batch(
             on_event=lambda message: say(err, message),
             stop=stop,
             grace=args.grace,
+            response_format=getattr(args, "response_format", None),
         )
     finally:
         reporter.close()

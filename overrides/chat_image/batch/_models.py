@@ -73,3 +73,5 @@ class RunOptions:
     detail: ImageDetail | None
     resize: bool
     retry_failed: bool
+    # `--schema`: answers are parsed into this (see `chat_image._structured`); None: prose.
+    response_format: object = None

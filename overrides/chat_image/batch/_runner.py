@@ -23,6 +23,11 @@ from .._models.completion import ChatCompletion
 from .._models.content import ImageDetail
 from .._models.messages import Message, prompt_messages
 from .._retry import RetryEvent
+from .._structured.outcomes import (
+    ContentFilterFinishReasonError,
+    LengthFinishReasonError,
+    StructuredOutputError,
+)
 from .._validation import check_positive, check_text
 from ._estimate import estimate_request_tokens
 from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
@@ -82,6 +87,7 @@ async def run_batch(
     stop: asyncio.Event | None = None,
     grace: float = 5.0,
     count_first: bool = True,
+    response_format: object = None,
 ) -> BatchSummary:
     """Answer every item of `source` (a folder or a JSONL manifest) into `output` (JSONL).
 
@@ -122,6 +128,9 @@ async def run_batch(
         grace: Seconds the requests in flight get to finish once `stop` is set; the run
             ends as soon as they do.
         count_first: Count the items before starting, so that progress has a total.
+        response_format: Parse each answer into this type (as `parse()` does: a class,
+            `list[X]`, or a JSON Schema dict); each line then has `parsed`, and an answer that
+            never fit is an error line with its `problems`.
 
     Returns:
         A `BatchSummary`: ok, failed by error type, skipped, tokens, wall time, problems,
@@ -144,7 +153,16 @@ async def run_batch(
     for field, text in (("prompt", prompt), ("system", system), ("model", model)):
         if text is not None:
             check_text(field, text)
-    options = RunOptions(prompt, system, model, max_tokens, detail, resize, retry_failed)
+    if response_format is not None:
+        from .._structured.target import prepare
+
+        try:
+            prepare(response_format)
+        except TypeError as exc:
+            raise InvalidInputError("response_format", str(exc)) from None
+    options = RunOptions(
+        prompt, system, model, max_tokens, detail, resize, retry_failed, response_format
+    )
     limiter = Limiter(concurrency=concurrency, rpm=rpm, tpm=tpm)
 
     def heard(event: RetryEvent) -> None:
@@ -387,20 +405,40 @@ class _Runner:
         _RETRIES.set(retries)
         await self.limiter.acquire(tokens)
         ok = False
+        request_id = None
         try:
-            raw = await self.client.chat.completions.with_raw_response.create(
-                model=model, messages=messages, max_tokens=max_tokens
-            )
-            self.limiter.on_headers(raw.headers)
-            completion = raw.parse()
+            if self.options.response_format is not None:
+                completion = await self._parse(model, max_tokens, messages)
+            else:
+                raw = await self.client.chat.completions.with_raw_response.create(
+                    model=model, messages=messages, max_tokens=max_tokens
+                )
+                self.limiter.on_headers(raw.headers)
+                completion = raw.parse()
+                request_id = raw.request_id
             ok = True
-        except (APIError, InvalidInputError) as exc:
+        except (
+            APIError,
+            InvalidInputError,
+            StructuredOutputError,
+            LengthFinishReasonError,
+            ContentFilterFinishReasonError,
+        ) as exc:
             # InvalidInputError: what the client refuses of this item's input is its error.
             self._finish(base, exc, started, retries[0] + 1)
             return
         finally:
             await self.limiter.release(ok=ok)
-        self._finish(base, completion, started, retries[0] + 1, raw.request_id)
+        self._finish(base, completion, started, retries[0] + 1, request_id)
+
+    async def _parse(self, model: str, max_tokens: int, messages: list[Message]) -> ChatCompletion:
+        """`--schema`: the answer parsed (re-asks and fallbacks included, as `parse()` does)."""
+        return await self.client.chat.completions.parse(
+            model=model,
+            messages=messages,
+            max_tokens=max_tokens,
+            response_format=self.options.response_format,
+        )
 
     def _finish(
         self,

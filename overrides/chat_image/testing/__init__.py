@@ -9,6 +9,7 @@ docs/testing.md).
 """
 
 from ._contract import Refusal, UnsupportedSchemaError
+from ._formats import FORMAT_REFUSALS, JsonStyle, format_type, json_reply, refuse_format
 from ._gateway import DEFAULT_API_KEY, FakeGateway, Responder
 from ._recorded import Headers, RecordedImage, RecordedRequest
 from ._replies import DEFAULT_CONTENT, Fault, Reply, render_reply, tool_call
@@ -17,9 +18,11 @@ from ._tools import ToolCaller
 __all__ = [
     "DEFAULT_API_KEY",
     "DEFAULT_CONTENT",
+    "FORMAT_REFUSALS",
     "FakeGateway",
     "Fault",
     "Headers",
+    "JsonStyle",
     "RecordedImage",
     "RecordedRequest",
     "Refusal",
@@ -27,6 +30,9 @@ __all__ = [
     "Responder",
     "ToolCaller",
     "UnsupportedSchemaError",
+    "format_type",
+    "json_reply",
+    "refuse_format",
     "render_reply",
     "tool_call",
 ]
