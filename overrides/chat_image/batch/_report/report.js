@@ -257,8 +257,8 @@
     var body = el("div", "body");
     body.appendChild(el("h3", "id", item.id));
     var badges = el("div", "badges");
-    if (compare) badges.appendChild(el("span", "badge " + item.change, item.change));
-    badges.appendChild(el("span", "badge " + run.status, run.status));
+    if (compare) badges.appendChild(el("span", "badge badge-" + item.change, item.change));
+    badges.appendChild(el("span", "badge badge-" + run.status, run.status));
     body.appendChild(badges);
     if (compare) {
       var sides = el("div", "sides");

@@ -1,0 +1,171 @@
+"""The report tests' kit: Chromium (Debian's) under Playwright, pages that record what they
+try to load, and images with known pixels and EXIF orientations."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+# Debian's chromium, as .ci/run installs it; Playwright's own browser downloads are not used.
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Set (to a folder) to keep the screenshots the tests take, e.g. docs/images for the docs.
+SCREENSHOTS_ENV = "CHAT_IMAGE_REPORT_SCREENSHOTS"
+
+RED = (220, 30, 30)
+BLUE = (30, 60, 220)
+
+
+def write_lines(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def two_halves(width: int, height: int, first: tuple[int, int, int], second: tuple[int, int, int],
+               *, vertical: bool) -> Any:
+    """An RGB image split in two: left/right halves (`vertical`) or top/bottom ones."""
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), second)
+    box = (0, 0, width // 2, height) if vertical else (0, 0, width, height // 2)
+    image.paste(first, box)
+    return image
+
+
+def sideways_jpeg(path: Path) -> Path:
+    """A JPEG stored 120 x 60 (red left, blue right) whose EXIF says "rotate 90 degrees
+    clockwise" (orientation 6), with a GPS position: upright it is 60 x 120, red on top."""
+    from PIL import Image
+
+    image = two_halves(120, 60, RED, BLUE, vertical=True)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0)}  # GPSInfo: latitude
+    image.save(path, "JPEG", quality=95, exif=exif.tobytes())
+    return path
+
+
+def upright_png(path: Path, color: tuple[int, int, int] = RED) -> Path:
+    """A PNG, 96 x 64, `color` on top and blue below."""
+    two_halves(96, 64, color, BLUE, vertical=False).save(path, "PNG")
+    return path
+
+
+def decode_data_url(url: str) -> Any:
+    import base64
+
+    from PIL import Image
+
+    head, _, data = url.partition(",")
+    assert head == "data:image/jpeg;base64", head
+    return Image.open(io.BytesIO(base64.b64decode(data)))
+
+
+def page_data(html: str) -> dict[str, Any]:
+    """The items a report page embeds (its JSON data block), as the page's script reads them."""
+    start = html.index('<script type="application/json" id="report-data">')
+    start = html.index(">", start) + 1
+    end = html.index("</script>", start)
+    return json.loads(html[start:end])
+
+
+@attrs.define
+class OpenedPage:
+    """A report open in the browser, with everything it tried to load and every dialog."""
+
+    page: Any
+    requests: list[str]
+    dialogs: list[str]
+    errors: list[str]
+
+    def cards(self) -> list[dict[str, str]]:
+        return self.page.eval_on_selector_all(
+            "article[data-id]",
+            "els => els.map(e => ({id: e.dataset.id, status: e.dataset.status,"
+            " change: e.dataset.change || null}))",
+        )
+
+    def facet(self, facet: str, value: str) -> Any:
+        return self.page.locator(f'[data-facet="{facet}"][data-value="{value}"]')
+
+    def facet_counts(self, facet: str) -> dict[str, int]:
+        texts = self.page.eval_on_selector_all(
+            f'[data-facet="{facet}"]',
+            "els => els.map(e => [e.dataset.value, e.textContent])",
+        )
+        # The count is in the control's text, after the value.
+        return {value: int(text.rsplit(" ", 1)[1]) for value, text in texts}
+
+    def shot(self, name: str, tmp: Path) -> Path:
+        path = tmp / name
+        self.page.screenshot(path=str(path), full_page=False)
+        keep = os.environ.get(SCREENSHOTS_ENV)
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, Path(keep) / name)
+        return path
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (see .ci/run)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_report(chromium: Any) -> Iterator[Any]:
+    """`open_report(path)`: the page, loaded and ready, recording requests and dialogs.
+
+    Every request but the page's own file is recorded and refused; a dialog is recorded and
+    dismissed, so nothing blocks the test.
+    """
+    contexts = []
+
+    def opener(path: Path, *, width: int = 1400, height: int = 900) -> OpenedPage:
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        url = path.resolve().as_uri()
+        opened = OpenedPage(page, [], [], [])
+
+        def route(route: Any) -> None:
+            if route.request.url == url:
+                route.continue_()
+            else:
+                opened.requests.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", route)
+        page.on(
+            "request",
+            lambda r: r.url != url
+            and not r.url.startswith("data:")
+            and opened.requests.append(r.url),
+        )
+        page.on("dialog", lambda d: (opened.dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: opened.errors.append(str(e)))
+        page.on(
+            "console",
+            lambda m: m.type in ("error", "warning") and opened.errors.append(m.text),
+        )
+        page.goto(url)
+        page.wait_for_selector("body[data-ready]")
+        return opened
+
+    yield opener
+    for context in contexts:
+        context.close()
