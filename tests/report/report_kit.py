@@ -1,5 +1,5 @@
-"""The report tests' kit: Chromium (Debian's) under Playwright, pages that record what they
-try to load, and images with known pixels and EXIF orientations."""
+"""The report tests' kit: pages open in Chromium that record what they try to load, images
+with known pixels and EXIF orientations, and the data a report embeds."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
-import pytest
 
 # Debian's chromium, as .ci/run installs it; Playwright's own browser downloads are not used.
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,8 +26,14 @@ def write_lines(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
-def two_halves(width: int, height: int, first: tuple[int, int, int], second: tuple[int, int, int],
-               *, vertical: bool) -> Any:
+def two_halves(
+    width: int,
+    height: int,
+    first: tuple[int, int, int],
+    second: tuple[int, int, int],
+    *,
+    vertical: bool,
+) -> Any:
     """An RGB image split in two: left/right halves (`vertical`) or top/bottom ones."""
     from PIL import Image
 
@@ -111,61 +115,3 @@ class OpenedPage:
             Path(keep).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, Path(keep) / name)
         return path
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (see .ci/run)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def open_report(chromium: Any) -> Iterator[Any]:
-    """`open_report(path)`: the page, loaded and ready, recording requests and dialogs.
-
-    Every request but the page's own file is recorded and refused; a dialog is recorded and
-    dismissed, so nothing blocks the test.
-    """
-    contexts = []
-
-    def opener(path: Path, *, width: int = 1400, height: int = 900) -> OpenedPage:
-        context = chromium.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        url = path.resolve().as_uri()
-        opened = OpenedPage(page, [], [], [])
-
-        def route(route: Any) -> None:
-            if route.request.url == url:
-                route.continue_()
-            else:
-                opened.requests.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", route)
-        page.on(
-            "request",
-            lambda r: r.url != url
-            and not r.url.startswith("data:")
-            and opened.requests.append(r.url),
-        )
-        page.on("dialog", lambda d: (opened.dialogs.append(d.message), d.dismiss()))
-        page.on("pageerror", lambda e: opened.errors.append(str(e)))
-        page.on(
-            "console",
-            lambda m: m.type in ("error", "warning") and opened.errors.append(m.text),
-        )
-        page.goto(url)
-        page.wait_for_selector("body[data-ready]")
-        return opened
-
-    yield opener
-    for context in contexts:
-        context.close()

@@ -8,24 +8,25 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
-
-from chat_image.testing import FakeGateway, RecordedRequest, Reply
-from cli_kit import lines, run
-from completions import completion
 from report_kit import (
     BLUE,
+    CHROMIUM,
     RED,
-    chromium,  # noqa: F401 - a fixture
-    open_report,  # noqa: F401 - a fixture
+    OpenedPage,
     sideways_jpeg,
     upright_png,
     write_lines,
 )
+
+from chat_image.testing import FakeGateway, RecordedRequest, Reply
+from cli_kit import run
+from completions import completion
 
 pytestmark = [pytest.mark.browser, pytest.mark.pillow]
 
@@ -52,6 +53,64 @@ NEW_ANSWERS: dict[str, Any] = {
 }
 
 
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium (see .ci/run)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_report(chromium: Any) -> Iterator[Any]:
+    """`open_report(path)`: the page, loaded and ready, recording requests and dialogs.
+
+    Every request but the page's own file is recorded and refused; a dialog is recorded and
+    dismissed, so nothing blocks the test.
+    """
+    contexts = []
+
+    def opener(path: Path, *, width: int = 1400, height: int = 900) -> OpenedPage:
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        url = path.resolve().as_uri()
+        opened = OpenedPage(page, [], [], [])
+
+        def route(route: Any) -> None:
+            if route.request.url == url:
+                route.continue_()
+            else:
+                opened.requests.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", route)
+        page.on(
+            "request",
+            lambda r: (
+                r.url != url and not r.url.startswith("data:") and opened.requests.append(r.url)
+            ),
+        )
+        page.on("dialog", lambda d: (opened.dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: opened.errors.append(str(e)))
+        page.on(
+            "console",
+            lambda m: m.type in ("error", "warning") and opened.errors.append(m.text),
+        )
+        page.goto(url)
+        page.wait_for_selector("body[data-ready]")
+        return opened
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
 def _responder(answers: dict[str, Any]):
     def answer(request: RecordedRequest) -> Reply:
         # Each manifest line's prompt ends with "#<id>": the item, whatever its image bytes.
@@ -73,22 +132,42 @@ def _images(root: Path) -> None:
     folder.mkdir()
     sideways_jpeg(folder / "sideways.jpg")
     upright_png(folder / "upright.png")
-    for name, color in (("injected", (40, 160, 60)), ("long", (200, 160, 20)),
-                        ("bad", (90, 90, 90)), ("down", (120, 40, 160)), ("extra", (0, 150, 150))):
+    for name, color in (
+        ("injected", (40, 160, 60)),
+        ("long", (200, 160, 20)),
+        ("bad", (90, 90, 90)),
+        ("down", (120, 40, 160)),
+        ("extra", (0, 150, 150)),
+    ):
         upright_png(folder / f"{name}.png", color)
 
 
 def _batch(server: FakeGateway, root: Path, answers: dict[str, Any], model: str, out: str) -> None:
     manifest = root / f"{out}.manifest.jsonl"
     items = [
-        {"id": name, "image": f"images/{'sideways.jpg' if name == 'sideways' else name + '.png'}",
-         "prompt": f"Describe it. #{name}"}
+        {
+            "id": name,
+            "image": f"images/{'sideways.jpg' if name == 'sideways' else name + '.png'}",
+            "prompt": f"Describe it. #{name}",
+        }
         for name in answers
     ]
     write_lines(manifest, items)
     server.responder = _responder(answers)
-    done = run("batch", manifest.name, "-o", out, "--model", model, "--max-retries", "0",
-               "--concurrency", "2", url=server.url, cwd=root)
+    done = run(
+        "batch",
+        manifest.name,
+        "-o",
+        out,
+        "--model",
+        model,
+        "--max-retries",
+        "0",
+        "--concurrency",
+        "2",
+        url=server.url,
+        cwd=root,
+    )
     assert done.returncode in (0, 1), done.stderr  # 1: some items failed, as they should
 
 
@@ -124,14 +203,19 @@ def test_cards_and_facet_counts_are_the_runs_items(runs: Path, open_report):
     error = page.page.locator('article[data-id="bad"] .error').inner_text()
     assert error.startswith("BadRequestError (400): ")
     assert "Invalid image" in error
-    assert page.requests == [] and page.dialogs == [] and page.errors == []
+    assert page.requests == []
+    assert page.dialogs == []
+    assert page.errors == []
 
 
 def test_a_facet_click_and_typing_filter_the_cards(runs: Path, open_report):
     page = open_report(_report(runs, "old.jsonl", "-o", "report.html"))
     page.facet("status", "error").click()
     assert sorted(c["id"] for c in page.cards()) == ["bad", "down"]
-    assert page.page.get_attribute('[data-facet="status"][data-value="error"]', "aria-pressed") == "true"
+    assert (
+        page.page.get_attribute('[data-facet="status"][data-value="error"]', "aria-pressed")
+        == "true"
+    )
     # The other facets count what is left: both errors, one of each type.
     assert page.facet_counts("error_type") == {"BadRequestError": 1, "InternalServerError": 1}
     assert page.facet_counts("finish_reason") == {"stop": 0, "length": 0}
@@ -191,11 +275,13 @@ def test_thumbnails_are_decoded_upright_and_a_missing_image_says_so(runs: Path, 
         width, height = pixels.size
         top = pixels.getpixel((width // 2, height // 5))
         bottom = pixels.getpixel((width // 2, height * 4 // 5))
-        assert _near(top, RED) and _near(bottom, BLUE), (item, top, bottom)
+        assert _near(top, RED), (item, top)
+        assert _near(bottom, BLUE), (item, bottom)
     missing = page.page.locator('article[data-id="down"] [data-thumb="missing"]')
     assert missing.inner_text() == "missing: " + str(runs / "images" / "down.png")
     assert "1 image(s) not found" in page.page.inner_text("header")
-    assert page.requests == [] and page.errors == []
+    assert page.requests == []
+    assert page.errors == []
 
 
 def _near(color: tuple[int, ...], target: tuple[int, int, int]) -> bool:
@@ -224,7 +310,12 @@ def test_compare_classifies_each_item(runs: Path, open_report, tmp_path: Path):
         "down": "removed",
     }
     assert page.facet_counts("change") == {
-        "same": 2, "changed": 1, "fixed": 1, "broke": 1, "added": 1, "removed": 1,
+        "same": 2,
+        "changed": 1,
+        "fixed": 1,
+        "broke": 1,
+        "added": 1,
+        "removed": 1,
     }
     card = page.page.locator('article[data-change="changed"]')
     assert card.locator('[data-side="old"] .answer').inner_text() == "Red on top, blue below."
@@ -238,26 +329,40 @@ def test_compare_classifies_each_item(runs: Path, open_report, tmp_path: Path):
     assert sorted(c["id"] for c in page.cards()) == ["bad", "long"]
     assert page.facet_counts("model") == {"model-a": 0, "model-b": 2}
     assert page.page.evaluate("window.__pwned") is None
-    assert page.requests == [] and page.dialogs == [] and page.errors == []
+    assert page.requests == []
+    assert page.dialogs == []
+    assert page.errors == []
     page.page.click("#clear")
     page.shot("report-compare.png", tmp_path)
 
 
 def test_compare_facets_the_parsed_fields_that_changed(tmp_path: Path, open_report):
     def line(item: str, **parsed: Any) -> dict[str, Any]:
-        return {"id": item, "status": "ok", "content": json.dumps(parsed), "parsed": parsed,
-                "model": "m", "finish_reason": "stop"}
+        return {
+            "id": item,
+            "status": "ok",
+            "content": json.dumps(parsed),
+            "parsed": parsed,
+            "model": "m",
+            "finish_reason": "stop",
+        }
 
-    old = write_lines(tmp_path / "old.jsonl", [
-        line("r1", total=12.5, currency="EUR", vendor="Bakery"),
-        line("r2", total=3.0, currency="EUR", vendor="Kiosk"),
-        line("r3", total=8.0, currency="USD", vendor="Cafe"),
-    ])
-    new = write_lines(tmp_path / "new.jsonl", [
-        line("r1", total=12.5, currency="EUR", vendor="Bakery"),
-        line("r2", total=30.0, currency="EUR", vendor="Kiosk"),
-        line("r3", total=8.0, currency="EUR", vendor="Café"),
-    ])
+    old = write_lines(
+        tmp_path / "old.jsonl",
+        [
+            line("r1", total=12.5, currency="EUR", vendor="Bakery"),
+            line("r2", total=3.0, currency="EUR", vendor="Kiosk"),
+            line("r3", total=8.0, currency="USD", vendor="Cafe"),
+        ],
+    )
+    new = write_lines(
+        tmp_path / "new.jsonl",
+        [
+            line("r1", total=12.5, currency="EUR", vendor="Bakery"),
+            line("r2", total=30.0, currency="EUR", vendor="Kiosk"),
+            line("r3", total=8.0, currency="EUR", vendor="Café"),
+        ],
+    )
     done = run("report", new.name, "--compare", old.name, "-o", "p.html", url=None, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     page = open_report(tmp_path / "p.html")
@@ -305,11 +410,16 @@ def test_a_screenshot_of_a_report(runs: Path, open_report, tmp_path: Path):
 
 def test_ten_thousand_items_open_and_search_render_only_what_is_visible(tmp_path, open_report):
     records = [
-        {"id": f"item-{n:05d}", "status": "ok" if n % 10 else "error",
-         "content": f"answer number {n} about a {'cat' if n % 3 else 'dog'}",
-         "error": None if n % 10 else {"type": "RateLimitError", "message": "slow down",
-                                       "status_code": 429},
-         "model": "m", "finish_reason": "stop" if n % 10 else None}
+        {
+            "id": f"item-{n:05d}",
+            "status": "ok" if n % 10 else "error",
+            "content": f"answer number {n} about a {'cat' if n % 3 else 'dog'}",
+            "error": None
+            if n % 10
+            else {"type": "RateLimitError", "message": "slow down", "status_code": 429},
+            "model": "m",
+            "finish_reason": "stop" if n % 10 else None,
+        }
         for n in range(10_000)
     ]
     write_lines(tmp_path / "big.jsonl", records)
@@ -324,4 +434,5 @@ def test_ten_thousand_items_open_and_search_render_only_what_is_visible(tmp_path
     ids = [c["id"] for c in page.cards()]
     expected = [r["id"] for r in records if "dog" in r["content"] and "99" in r["content"]]
     assert page.page.inner_text("#matching") == str(len(expected))
-    assert ids == expected[: len(ids)] and ids
+    assert ids
+    assert ids == expected[: len(ids)]

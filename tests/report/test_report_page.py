@@ -12,22 +12,38 @@ import sys
 from importlib import resources
 
 import pytest
+from report_kit import page_data, write_lines
 
 from chat_image import InvalidInputError
 from chat_image.batch import write_report
-from report_kit import page_data, write_lines
 
 NASTY = '</script><script>alert(1)</script><!-- <img src=x onerror="alert(2)"> \u2028 & é'
 
 
 def _lines(tmp_path, records=None):
-    return write_lines(tmp_path / "out.jsonl", records or [
-        {"id": "a.png", "status": "ok", "content": NASTY, "finish_reason": "stop",
-         "model": "m", "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-         "latency_s": 1.5, "attempts": 1},
-        {"id": "</script>", "status": "error", "latency_s": 0.5, "attempts": 3,
-         "error": {"type": "RateLimitError", "message": "<b>slow</b>", "status_code": 429}},
-    ])
+    return write_lines(
+        tmp_path / "out.jsonl",
+        records
+        or [
+            {
+                "id": "a.png",
+                "status": "ok",
+                "content": NASTY,
+                "finish_reason": "stop",
+                "model": "m",
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+                "latency_s": 1.5,
+                "attempts": 1,
+            },
+            {
+                "id": "</script>",
+                "status": "error",
+                "latency_s": 0.5,
+                "attempts": 3,
+                "error": {"type": "RateLimitError", "message": "<b>slow</b>", "status_code": 429},
+            },
+        ],
+    )
 
 
 def test_text_from_the_output_cannot_become_markup(tmp_path):
@@ -35,12 +51,15 @@ def test_text_from_the_output_cannot_become_markup(tmp_path):
     # Only the page's own two script elements: the data block and the code.
     assert html.count("<script") == 2
     assert html.count("</script>") == 2
-    assert "<img" not in html and "<!--" not in html
+    assert "<img" not in html
+    assert "<!--" not in html
     data = page_data(html)
     runs = {item["id"]: item["runs"][0] for item in data["items"]}
     assert runs["a.png"]["content"] == NASTY  # and the page reads back exactly what was written
     assert runs["</script>"]["error"] == {
-        "type": "RateLimitError", "message": "<b>slow</b>", "status_code": 429,
+        "type": "RateLimitError",
+        "message": "<b>slow</b>",
+        "status_code": 429,
     }
 
 
@@ -64,9 +83,10 @@ def test_the_page_loads_nothing_and_allows_only_its_own_style_and_script(tmp_pat
 
 def test_the_same_inputs_give_the_same_bytes_in_any_process(tmp_path):
     out = _lines(tmp_path)
-    old = write_lines(tmp_path / "old.jsonl", [
-        {"id": f"item{n}", "status": "ok", "content": str(n)} for n in range(30)
-    ])
+    old = write_lines(
+        tmp_path / "old.jsonl",
+        [{"id": f"item{n}", "status": "ok", "content": str(n)} for n in range(30)],
+    )
     first = write_report(out, tmp_path / "1.html", compare=old).path.read_bytes()
     code = (
         "import sys; from chat_image.batch import write_report\n"
@@ -85,8 +105,10 @@ def test_the_same_inputs_give_the_same_bytes_in_any_process(tmp_path):
 def test_the_summary_counts_the_last_lines(tmp_path):
     out = _lines(tmp_path)
     with out.open("a") as more:
-        more.write('{"id": "a.png", "status": "error", "error": {"type": "APITimeoutError",'
-                   ' "message": "timed out", "status_code": null}}\n')
+        more.write(
+            '{"id": "a.png", "status": "error", "error": {"type": "APITimeoutError",'
+            ' "message": "timed out", "status_code": null}}\n'
+        )
     summary = write_report(out, tmp_path / "r.html")
     assert (summary.items, summary.ok, summary.failed) == (2, 0, 2)
     html = summary.path.read_text(encoding="utf-8")

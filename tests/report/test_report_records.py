@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from report_kit import write_lines
 
 from chat_image.batch._report._records import (
     Entry,
@@ -12,7 +13,6 @@ from chat_image.batch._report._records import (
     read_run,
     sort_key,
 )
-from report_kit import write_lines
 
 
 def ok(content: str = "A cat.", **extra) -> dict:
@@ -24,13 +24,18 @@ def error(kind: str = "RateLimitError", code: int | None = 429) -> dict:
 
 
 def test_the_last_line_of_an_id_wins_and_other_lines_are_counted(tmp_path):
-    path = write_lines(tmp_path / "out.jsonl", [
-        {"id": "a", **error()},
-        {"id": "b", **ok("first")},
-        {"id": "a", **ok("after --retry-failed")},
-    ])
+    path = write_lines(
+        tmp_path / "out.jsonl",
+        [
+            {"id": "a", **error()},
+            {"id": "b", **ok("first")},
+            {"id": "a", **ok("after --retry-failed")},
+        ],
+    )
     with path.open("a") as out:
-        out.write('not json\n["a list"]\n{"id": 7}\n\n{"id": "b", "status": "ok", "content": "last"}')
+        out.write(
+            'not json\n["a list"]\n{"id": 7}\n\n{"id": "b", "status": "ok", "content": "last"}'
+        )
     run = read_run(path)
     assert run.records["a"]["content"] == "after --retry-failed"
     assert run.records["b"]["content"] == "last"  # a last line without its newline counts
@@ -43,11 +48,16 @@ def test_ids_sort_as_a_person_reads_them():
 
 
 def test_join_takes_every_id_of_both_runs_in_order(tmp_path):
-    new = read_run(write_lines(tmp_path / "new.jsonl", [{"id": "x2", **ok()}, {"id": "x10", **ok()}]))
-    old = read_run(write_lines(tmp_path / "old.jsonl", [{"id": "x1", **ok()}, {"id": "x2", **ok()}]))
+    new = read_run(
+        write_lines(tmp_path / "new.jsonl", [{"id": "x2", **ok()}, {"id": "x10", **ok()}])
+    )
+    old = read_run(
+        write_lines(tmp_path / "old.jsonl", [{"id": "x1", **ok()}, {"id": "x2", **ok()}])
+    )
     entries = list(join(new, old))
     assert [e.id for e in entries] == ["x1", "x2", "x10"]
-    assert entries[0].new is None and entries[2].old is None
+    assert entries[0].new is None
+    assert entries[2].old is None
     assert [e.id for e in join(new, None)] == ["x2", "x10"]
 
 

@@ -7,9 +7,17 @@ import io
 
 import pytest
 from PIL import Image
+from report_kit import (
+    BLUE,
+    RED,
+    decode_data_url,
+    page_data,
+    sideways_jpeg,
+    upright_png,
+    write_lines,
+)
 
 from chat_image.batch import write_report
-from report_kit import BLUE, RED, decode_data_url, page_data, sideways_jpeg, upright_png, write_lines
 
 pytestmark = pytest.mark.pillow
 
@@ -28,15 +36,18 @@ def _near(color, target):
 def test_a_sideways_photo_is_turned_upright_and_loses_its_metadata(tmp_path):
     photo = sideways_jpeg(tmp_path / "p.jpg")
     with Image.open(photo) as original:
-        assert original.getexif()[0x0112] == 6 and 0x8825 in original.getexif()
+        assert original.getexif()[0x0112] == 6
+        assert 0x8825 in original.getexif()
     _, thumbs = _thumbs(tmp_path, [{"id": "p.jpg", "status": "ok", "images": [str(photo)]}])
     [thumb] = thumbs["p.jpg"]
     assert (thumb["w"], thumb["h"]) == (60, 120)
     with decode_data_url(thumb["src"]) as image:
         assert image.size == (60, 120)
         assert not image.getexif()
-        assert "icc_profile" not in image.info and "exif" not in image.info
-        assert _near(image.getpixel((30, 10)), RED) and _near(image.getpixel((30, 110)), BLUE)
+        assert "icc_profile" not in image.info
+        assert "exif" not in image.info
+        assert _near(image.getpixel((30, 10)), RED)
+        assert _near(image.getpixel((30, 110)), BLUE)
 
 
 def test_thumbnails_fit_thumb_px_and_transparency_becomes_white(tmp_path):
@@ -80,12 +91,15 @@ def test_urls_data_urls_many_images_and_broken_files(tmp_path):
     inline = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     many = [str(upright_png(tmp_path / f"{n}.png")) for n in range(6)]
-    _, thumbs = _thumbs(tmp_path, [
-        {"id": "url", "status": "ok", "images": ["https://example.com/cat.png"]},
-        {"id": "inline", "status": "ok", "images": [inline]},
-        {"id": "many", "status": "ok", "images": many},
-        {"id": "broken", "status": "ok", "images": [str(tmp_path / "broken.png")]},
-    ])
+    _, thumbs = _thumbs(
+        tmp_path,
+        [
+            {"id": "url", "status": "ok", "images": ["https://example.com/cat.png"]},
+            {"id": "inline", "status": "ok", "images": [inline]},
+            {"id": "many", "status": "ok", "images": many},
+            {"id": "broken", "status": "ok", "images": [str(tmp_path / "broken.png")]},
+        ],
+    )
     assert thumbs["url"] == [
         {"why": "url", "text": "image at a URL, not fetched: https://example.com/cat.png"}
     ]

@@ -64,7 +64,11 @@ def _load_pillow() -> Any:
 
 
 class Thumbnailer:
-    """Finds and shrinks items' images; `images_dir` is where to look first (--images)."""
+    """Finds and shrinks items' images; `images_dir` is where to look first (--images).
+
+    `pictures` may be called from several threads at once (Pillow lets go of the GIL while
+    it decodes, scales and encodes): it changes nothing on the instance.
+    """
 
     def __init__(self, px: int, images_dir: str | os.PathLike[str] | None, base: Path) -> None:
         self.px = px
@@ -72,8 +76,6 @@ class Thumbnailer:
         # The output file's folder: a relative recorded path is tried against it too.
         self.base = base
         self.pillow = _load_pillow()
-        self.made = 0
-        self.missing = 0
 
     def pictures(self, item_id: str, images: Sequence[str]) -> list[Picture]:
         """One picture (or note) per image of the item, at most MAX_PER_ITEM and a note."""
@@ -97,7 +99,6 @@ class Thumbnailer:
             return Picture(why="url", text=f"image at a URL, not fetched: {image}")
         found = self._find(item_id, image)
         if found is None:
-            self.missing += 1
             return Picture(why="missing", text=f"missing: {image}")
         return self._picture(found)
 
@@ -140,7 +141,9 @@ class Thumbnailer:
             # JPEG: decode at a fraction of the size straight away (much faster for photos).
             opened.draft("RGB", (px, px))
             image = image_ops.exif_transpose(opened)
-            image.thumbnail((px, px), image_module.Resampling.LANCZOS)
+            # Bicubic after a box reduction (thumbnail's reducing_gap): twice as fast as
+            # Lanczos, and the same to the eye at this size.
+            image.thumbnail((px, px), image_module.Resampling.BICUBIC)
             if image.mode in ("RGBA", "LA", "PA") or (
                 image.mode == "P" and "transparency" in image.info
             ):
@@ -154,6 +157,5 @@ class Thumbnailer:
             image.info = {}
             image.save(buffer, "JPEG", quality=_JPEG_QUALITY)
             width, height = image.size
-        self.made += 1
         encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
         return Picture(src="data:image/jpeg;base64," + encoded, width=width, height=height)
