@@ -20,6 +20,7 @@ from report_kit import (
     RED,
     OpenedPage,
     sideways_jpeg,
+    two_halves,
     upright_png,
     write_lines,
 )
@@ -139,7 +140,7 @@ def _images(root: Path) -> None:
         ("down", (120, 40, 160)),
         ("extra", (0, 150, 150)),
     ):
-        upright_png(folder / f"{name}.png", color)
+        two_halves(320, 200, color, BLUE, vertical=False).save(folder / f"{name}.png")
 
 
 def _batch(server: FakeGateway, root: Path, answers: dict[str, Any], model: str, out: str) -> None:
@@ -196,7 +197,7 @@ def test_cards_and_facet_counts_are_the_runs_items(runs: Path, open_report):
     assert page.facet_counts("error_type") == {"BadRequestError": 1, "InternalServerError": 1}
     assert page.facet_counts("model") == {"model-a": 6}
     summary = page.page.inner_text("#summary")
-    assert summary.startswith("6 items · 4 ok · 2 failed")
+    assert summary.startswith("6 items · 4 ok · 2 failed · 4,520 tokens (4,472 in / 48 out)")
     card = page.page.locator('article[data-id="long"]')
     assert "length" in card.inner_text()
     assert "It goes on and on" in card.inner_text()
@@ -317,6 +318,10 @@ def test_compare_classifies_each_item(runs: Path, open_report, tmp_path: Path):
         "added": 1,
         "removed": 1,
     }
+    assert page.page.inner_text("#changes") == (
+        "against the old run: 2 same · 1 changed · 1 fixed · 1 broke · 1 added · 1 removed"
+    )
+    assert page.page.inner_text("#summary").startswith("new run: 6 items · 5 ok · 1 failed")
     card = page.page.locator('article[data-change="changed"]')
     assert card.locator('[data-side="old"] .answer').inner_text() == "Red on top, blue below."
     assert card.locator('[data-side="new"] .answer').inner_text() == "Two bands: red over blue."

@@ -187,10 +187,11 @@ def page_tail(
     """
     out.write("]}</script>\n")
     out.write(f'<header class="top">\n<h1>{html.escape(title)}</h1>\n')
-    out.write(f'<p class="summary" id="summary">{_summary(totals)}</p>\n')
+    lead = "new run: " if changes is not None else ""
+    out.write(f'<p class="summary" id="summary">{lead}{_summary(totals)}</p>\n')
     if changes is not None:
         line = " \u00b7 ".join(_figure(name, f"{count:,}", name) for name, count in changes.items())
-        out.write(f'<p class="summary" id="changes">{line}</p>\n')
+        out.write(f'<p class="summary" id="changes">against the old run: {line}</p>\n')
     for note in notes:
         out.write(f'<p class="notes">{html.escape(note)}</p>\n')
     out.write(
