@@ -325,6 +325,22 @@ def test_compare_classifies_each_item(runs: Path, open_report, tmp_path: Path):
     card = page.page.locator('article[data-change="changed"]')
     assert card.locator('[data-side="old"] .answer').inner_text() == "Red on top, blue below."
     assert card.locator('[data-side="new"] .answer').inner_text() == "Two bands: red over blue."
+    # The words that differ are marked, and the text stays the text.
+    assert card.locator('[data-side="new"] ins').all_inner_texts() == [
+        "Two",
+        "bands:",
+        "red",
+        "over",
+        "blue.",
+    ]
+    assert card.locator('[data-side="old"] del').all_inner_texts() == [
+        "Red",
+        "on",
+        "top,",
+        "blue",
+        "below.",
+    ]
+    assert page.page.locator('[data-change="same"] ins, [data-change="same"] del').count() == 0
     removed = page.page.locator('article[data-id="down"]')
     assert removed.get_attribute("data-status") == "error"
     assert removed.locator('[data-side="new"]').inner_text().endswith("not in the new run")
@@ -338,6 +354,9 @@ def test_compare_classifies_each_item(runs: Path, open_report, tmp_path: Path):
     assert page.dialogs == []
     assert page.errors == []
     page.page.click("#clear")
+    for change in ("changed", "fixed", "broke"):  # what a person looks at first
+        page.facet("change", change).click()
+    assert sorted(c["id"] for c in page.cards()) == ["bad", "long", "sideways"]
     page.shot("report-compare.png", tmp_path)
 
 

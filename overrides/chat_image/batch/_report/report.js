@@ -209,6 +209,43 @@
     return table;
   }
 
+  // Words of two answers marked where they differ (a longest common subsequence of words);
+  // null when the answers are too long for that to be quick.
+  function wordDiff(before, after) {
+    var a = before.split(/(\s+)/), b = after.split(/(\s+)/);
+    var n = a.length, m = b.length;
+    if (n * m > 250000) return null;
+    var table = new Uint16Array((n + 1) * (m + 1));
+    for (var i = n - 1; i >= 0; i--) {
+      for (var j = m - 1; j >= 0; j--) {
+        table[i * (m + 1) + j] = a[i] === b[j]
+          ? table[(i + 1) * (m + 1) + j + 1] + 1
+          : Math.max(table[(i + 1) * (m + 1) + j], table[i * (m + 1) + j + 1]);
+      }
+    }
+    var oldParts = [], newParts = [];
+    i = 0; j = 0;
+    while (i < n || j < m) {
+      if (i < n && j < m && a[i] === b[j]) {
+        oldParts.push([a[i++], false]); newParts.push([b[j++], false]);
+      } else if (j < m && (i === n || table[i * (m + 1) + j + 1] >= table[(i + 1) * (m + 1) + j])) {
+        newParts.push([b[j++], true]);
+      } else {
+        oldParts.push([a[i++], true]);
+      }
+    }
+    return [oldParts, newParts];
+  }
+
+  function marked(parts, tag) {
+    var box = el("div", "answer");
+    parts.forEach(function (part) {
+      if (part[1] && part[0].trim()) box.appendChild(el(tag, null, part[0]));
+      else box.appendChild(document.createTextNode(part[0]));
+    });
+    return box;
+  }
+
   function meta(run) {
     var bits = [];
     if (run.finish_reason != null) bits.push(run.finish_reason);
@@ -231,6 +268,8 @@
     }
     if (run.parsed != null && typeof run.parsed === "object" && !Array.isArray(run.parsed)) {
       box.appendChild(parsedTable(run.parsed, item.fields));
+    } else if (run.content != null && item.diff) {
+      box.appendChild(marked(item.diff[label === "old" ? 0 : 1], label === "old" ? "del" : "ins"));
     } else if (run.content != null) {
       box.appendChild(el("div", "answer", run.content));
     } else if (!run.error) {
@@ -261,6 +300,13 @@
     badges.appendChild(el("span", "badge badge-" + run.status, run.status));
     body.appendChild(badges);
     if (compare) {
+      var before = item.runs[0], after = item.runs[1];
+      if (item.diff === undefined) {
+        item.diff = item.change === "changed" && before && after &&
+          typeof before.content === "string" && typeof after.content === "string" &&
+          before.parsed == null && after.parsed == null
+          ? wordDiff(before.content, after.content) : null;
+      }
       var sides = el("div", "sides");
       sides.appendChild(side(item.runs[0], "old", item));
       sides.appendChild(side(item.runs[1], "new", item));
