@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 from report_kit import (
     BLUE,
     CHROMIUM,
@@ -29,6 +28,8 @@ from chat_image.testing import FakeGateway, RecordedRequest, Reply
 from cli_kit import run
 from completions import completion
 
+# Collected in every session: Pillow and Playwright are imported inside the tests, which
+# only the tests-browser session selects (and where they are missing, they fail there).
 pytestmark = [pytest.mark.browser, pytest.mark.pillow]
 
 INJECTED = (
@@ -256,6 +257,8 @@ def test_an_injected_answer_is_text_and_runs_nothing(runs: Path, open_report):
 
 
 def test_thumbnails_are_decoded_upright_and_a_missing_image_says_so(runs: Path, open_report):
+    from PIL import Image
+
     (runs / "images" / "down.png").unlink()
     page = open_report(_report(runs, "old.jsonl", "-o", "report.html"))
     sizes = page.page.eval_on_selector_all(
@@ -426,6 +429,8 @@ def test_without_pillow_cards_say_why_there_is_no_thumbnail(runs: Path, open_rep
 
 
 def test_a_screenshot_of_a_report(runs: Path, open_report, tmp_path: Path):
+    from PIL import Image
+
     page = open_report(_report(runs, "old.jsonl", "-o", "report.html"))
     assert len(page.cards()) == 6
     with Image.open(page.shot("report.png", tmp_path)) as shot:

@@ -6,7 +6,6 @@ import base64
 import io
 
 import pytest
-from PIL import Image
 from report_kit import (
     BLUE,
     RED,
@@ -19,6 +18,7 @@ from report_kit import (
 
 from chat_image.batch import write_report
 
+# Collected in every session: Pillow is imported inside the tests.
 pytestmark = pytest.mark.pillow
 
 
@@ -34,6 +34,8 @@ def _near(color, target):
 
 
 def test_a_sideways_photo_is_turned_upright_and_loses_its_metadata(tmp_path):
+    from PIL import Image
+
     photo = sideways_jpeg(tmp_path / "p.jpg")
     with Image.open(photo) as original:
         assert original.getexif()[0x0112] == 6
@@ -51,6 +53,8 @@ def test_a_sideways_photo_is_turned_upright_and_loses_its_metadata(tmp_path):
 
 
 def test_thumbnails_fit_thumb_px_and_transparency_becomes_white(tmp_path):
+    from PIL import Image
+
     big = tmp_path / "big.png"
     image = Image.new("RGBA", (1000, 400), (0, 0, 0, 0))
     image.paste((0, 0, 255, 255), (500, 0, 1000, 400))
@@ -86,6 +90,8 @@ def test_images_are_found_where_recorded_in_images_dir_or_by_id(tmp_path):
 
 
 def test_urls_data_urls_many_images_and_broken_files(tmp_path):
+    from PIL import Image
+
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), RED).save(buffer, "PNG")
     inline = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
