@@ -133,6 +133,12 @@ def test_bad_arguments_are_refused_naming_the_field(tmp_path, kwargs, field):
     assert not (tmp_path / "r.html").exists()
 
 
+def test_a_report_into_a_missing_folder_is_refused(tmp_path):
+    with pytest.raises(InvalidInputError, match="its folder does not exist") as raised:
+        write_report(_lines(tmp_path), tmp_path / "no" / "r.html")
+    assert raised.value.field == "report"
+
+
 def test_a_missing_output_is_refused(tmp_path):
     with pytest.raises(InvalidInputError, match="no such file") as raised:
         write_report(tmp_path / "absent.jsonl", tmp_path / "r.html")

@@ -68,11 +68,13 @@ def write_report(
     where the output line says (paths as the batch read them), else in `images` (a folder,
     for files that moved); a missing one shows as missing. Thumbnails (`thumb_px` on the long
     side) need Pillow, the `images` extra; without it the cards say so. The same inputs give
-    the same bytes. Raises InvalidInputError for a missing file or a bad `thumb_px`.
+    the same bytes. Raises InvalidInputError for a missing file or folder, or a bad `thumb_px`.
     """
     _check_file("output", output)
     if compare is not None:
         _check_file("compare", compare)
+    if not Path(report).resolve().parent.is_dir():
+        raise InvalidInputError("report", f"{os.fspath(report)!r}: its folder does not exist")
     if images is not None and not os.path.isdir(images):
         raise InvalidInputError("images", f"{os.fspath(images)!r}: no such folder")
     if isinstance(thumb_px, bool) or not isinstance(thumb_px, int) or not 16 <= thumb_px <= 2048:
