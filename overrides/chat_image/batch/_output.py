@@ -3,19 +3,24 @@
 A line is `{"id", "input_hash", "status": "ok" | "error", ...}`: an answer's content, finish
 reason, usage, model and request id, or an error's type, message and status code; then the
 attempts and latency. `input_hash` is what decides the answer, so a resume can tell an item
-already answered from one whose input changed.
+already answered from one whose input changed. `images` and `request` say what was asked (the
+images' absolute paths or URLs, the prompt, model and options), so that `chat-image report`
+finds each image and shows each question without being told.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Sequence
 from typing import Any
 
 from .._models.completion import ChatCompletion
+from .._models.messages import is_url
 from ._models import RunOptions
 
-__all__ = ["answer_fields", "error_fields", "input_hash"]
+__all__ = ["answer_fields", "error_fields", "input_hash", "request_fields"]
 
 
 def input_hash(
@@ -73,4 +78,30 @@ def error_fields(exc: Exception) -> dict[str, Any]:
             "status_code": getattr(exc, "status_code", None),
         },
         "request_id": getattr(exc, "request_id", None),
+    }
+
+
+def request_fields(
+    options: RunOptions,
+    images: Sequence[str],
+    prompt: str | None,
+    model: str | None,
+    max_tokens: int,
+    detail: str | None,
+) -> dict[str, Any]:
+    """What an item asked, for the report: its images (a file as an absolute path, so the
+    report finds it from any folder; a URL as is) and the request's text and options.
+
+    Written for every line, a failed one too (a missing image is reported where it was).
+    """
+    return {
+        "images": [image if is_url(image) else os.path.abspath(image) for image in images],
+        "request": {
+            "prompt": prompt,
+            "system": options.system,
+            "model": model,
+            "max_tokens": max_tokens,
+            "detail": detail,
+            "resize": options.resize,
+        },
     }

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import attrs
 
-from ... import InvalidInputError
+from ..._exceptions import InvalidInputError
 from ._page import Totals, page_head, page_tail, side, write_items
 from ._records import Entry, Run, change_of, changed_fields, join, read_run
 from ._thumbs import NO_PILLOW, Picture, Thumbnailer, recorded_images
