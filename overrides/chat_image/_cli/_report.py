@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..batch import write_report
-from ..batch._report import DEFAULT_THUMB_PX, ReportSummary
 from ._common import Subcommands, UsageError, say
+
+if TYPE_CHECKING:
+    from ..batch import ReportSummary
 
 __all__ = ["add_parser", "run"]
 
@@ -39,8 +40,7 @@ def add_parser(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     report.add_argument(
         "--thumb-px",
         type=int,
-        default=DEFAULT_THUMB_PX,
-        help=f"thumbnails' longer side in pixels (default: {DEFAULT_THUMB_PX}; needs Pillow)",
+        help="thumbnails' longer side in pixels (default: 256; thumbnails need Pillow)",
     )
     report.add_argument("--title", help="the page's title (default: from the file names)")
     report.add_argument("--debug", action="store_true", help="tracebacks on errors")
@@ -48,19 +48,24 @@ def add_parser(commands: Subcommands, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # Imported here, as `batch` does: `chat-image ask` does not load the batch package.
+    from ..batch import write_report
+
     output = Path(args.output)
     html = Path(args.html) if args.html else output.with_suffix(".html")
     if html.resolve() == output.resolve() or (
         args.compare is not None and html.resolve() == Path(args.compare).resolve()
     ):
         raise UsageError(f"-o {str(html)!r} would overwrite an input; name another file")
+    # write_report's own default when --thumb-px is not given.
+    options: dict[str, Any] = {} if args.thumb_px is None else {"thumb_px": args.thumb_px}
     summary = write_report(
         output,
         html,
         compare=args.compare,
         images=args.images,
-        thumb_px=args.thumb_px,
         title=args.title,
+        **options,
     )
     say(err, _described(summary))
     return 0
