@@ -21,6 +21,7 @@ from ._common import openai_module
 from ._imports import IMPORT_PACKAGE, run_imports
 from ._latency import run_latency
 from ._memory import MEMORY_MANY, memory_worker, run_memory
+from ._page import PAGE_ITEMS, run_report_page
 from ._report import Row, table
 from ._server import Server, completion_response, serve, stream_response
 from ._sse import SSE_VS_COPY, run_sse
@@ -35,7 +36,7 @@ from ._structured import (
     run_structured_stream,
 )
 
-CASES = ("latency", "async", "import", "memory", "stream", "sse", "batch", "structured")
+CASES = ("latency", "async", "import", "memory", "stream", "sse", "batch", "structured", "report")
 CONCURRENCY = 300
 
 
@@ -101,6 +102,8 @@ def _sse_rows(rounds: int) -> list[Row]:
         else:
             rows.append(Row(case, "ns/byte", samples, "(info)"))
     return rows
+
+
 def _structured_rows(rounds: int, calls: int) -> list[Row]:
     parse = run_parse(rounds, calls)
     stream = run_structured_stream(rounds, max(calls // 15, 3))
@@ -206,6 +209,11 @@ def main() -> None:
         if "batch" in only:
             batch = run_batch_case(server.url, 1 if args.quick else 3)
             print("batch done", flush=True)
+        if "report" in only:
+            # The report page at 10,000 items (1,000 for --quick), in Debian's Chromium.
+            items = 1_000 if args.quick else PAGE_ITEMS
+            rows += run_report_page(1 if args.quick else 2, items)
+            print("report done", flush=True)
     finally:
         server.stop()
     text = table(rows)
