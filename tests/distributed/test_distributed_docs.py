@@ -109,6 +109,6 @@ def test_the_ray_example_uses_the_mappers_arguments():
     )
     names = {ast.literal_eval(key) for key in kwargs.value.keys}
     # Every key is one the mapper takes, and the mapper is made from them.
-    arguments = {name: 1 for name in names}
+    arguments = dict.fromkeys(names, 1)
     arguments |= {"model": "m", "prompt": "p", "max_tokens": 5, "rpm": 600.0}
     ChatImageMapper(**arguments)
