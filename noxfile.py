@@ -20,7 +20,15 @@ PYTHON = "3.11"
 OWN_CODE = ["overrides", "scripts", "tests", "examples", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["drift", "tests", "tests-images", "example", "lint", "typecheck"]
+nox.options.sessions = [
+    "drift",
+    "tests",
+    "tests-images",
+    "tests-ray",
+    "example",
+    "lint",
+    "typecheck",
+]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -102,7 +110,7 @@ def tests(session: nox.Session) -> None:
     on the aiohttp backend too, which wants that extra.
     """
     session.install(".[cli,aiohttp]", *_group("test"), *_group("drift"))
-    session.run("pytest", "-m", "not pillow", *session.posargs)
+    session.run("pytest", "-m", "not pillow and not ray", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="tests-images")
@@ -114,6 +122,17 @@ def tests_images(session: nox.Session) -> None:
     """
     session.install(".[images,aiohttp]", *_group("test"))
     session.run("pytest", "-m", "pillow", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="tests-ray")
+def tests_ray(session: nox.Session) -> None:
+    """Run the Ray Data tests (a local Ray cluster of 2 CPUs) with the `ray` extra installed.
+
+    Ray comes with pyarrow and pandas, about 600 MB: only this session installs it. The
+    aiohttp extra comes too: pytest imports every test module to select the marked tests.
+    """
+    session.install(".[ray,aiohttp]", *_group("test"))
+    session.run("pytest", "-m", "ray", *session.posargs)
 
 
 @nox.session(python=PYTHON)

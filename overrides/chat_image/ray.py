@@ -30,20 +30,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from . import (
-    AsyncChatImage,
-    ChatCompletion,
-    ContentPart,
-    ImageData,
-    ImageDetail,
-    ImagePart,
-    InvalidInputError,
-    Message,
-    SystemMessage,
-    TextPart,
-    UserMessage,
-)
+from ._client import AsyncChatImage
+from ._exceptions import InvalidInputError
+from ._models.completion import ChatCompletion
+from ._models.content import ImageDetail
+from ._models.messages import Message, prompt_messages
 from .batch import DEFAULT_BATCH_RETRIES, DEFAULT_MAX_TOKENS
+from .batch._items import is_url, read_image
+from .batch._models import RunOptions
+from .batch._output import input_hash
 
 if TYPE_CHECKING:
     import httpx
@@ -68,7 +63,6 @@ RESULT_COLUMNS: Final = (
 """The columns each output row gains, in this order, after its input columns."""
 
 _DETAILS: Final = ("auto", "low", "high")
-_URL_PREFIXES: Final = ("http://", "https://", "data:")
 # An error message is for a person reading a table: its first few hundred characters.
 _MESSAGE_CHARS: Final = 300
 # Base64 runs long enough to be image data, and data URLs: never copied into a row.
@@ -323,42 +317,31 @@ class ChatImageMapper:
 
     def _input_hash(self, data: bytes | str) -> str:
         """The batch runner's hash of what decides the answer, so outputs compare across both."""
-        from .batch._runner import _input_hash, _Options
-
-        options = _Options(
+        options = RunOptions(
             self.prompt, self.system, self.model, self.max_tokens, self.detail, self.resize, False
         )
-        return _input_hash(options, self.prompt, self.model, self.max_tokens, self.detail, [data])
+        return input_hash(options, self.prompt, self.model, self.max_tokens, self.detail, [data])
 
     def _messages(self, data: bytes | str) -> list[Message]:
-        part: ContentPart
-        if isinstance(data, str):
-            part = ImagePart.from_url(data, self.detail)
-        else:
-            part = ImagePart(ImageData.from_bytes(data, self.detail, resize=self.resize))
-        messages: list[Message] = [SystemMessage(self.system)] if self.system else []
-        messages.append(UserMessage([TextPart(self.prompt), part]))
-        return messages
+        # The one message builder the command line and the batch runner use too.
+        return prompt_messages(
+            self.prompt,
+            [("image", data)],
+            system=self.system,
+            detail=self.detail,
+            resize=self.resize,
+        )
 
 
 async def _image_bytes(image: object) -> bytes | str:
-    """A row's image: its bytes (given, or read from a path), or its URL as is."""
+    """A row's image: its bytes (given, or read from a path, checked), or its URL as is."""
     if isinstance(image, bytes | bytearray | memoryview):
         return bytes(image)
     if isinstance(image, str | os.PathLike):
         name = os.fspath(image)
-        if isinstance(name, str) and name.startswith(_URL_PREFIXES):
-            return name
-        try:
-            return await asyncio.to_thread(_read, name)
-        except OSError as exc:
-            raise InvalidInputError("image", f"{name!r}: {exc.strerror or exc}") from None
+        if isinstance(name, str):
+            return name if is_url(name) else await read_image(name)
     raise InvalidInputError("image", f"expected bytes, a path or a URL, got {type(image).__name__}")
-
-
-def _read(path: str | bytes) -> bytes:
-    with open(path, "rb") as file:
-        return file.read()
 
 
 def _failed(row: dict[str, Any], exc: Exception, latency: float) -> dict[str, Any]:

@@ -134,7 +134,9 @@ def ceiling_table(result: dict[str, Any]) -> str:
     lines = [header, "-" * len(header)]
     names = {"runner": "run_batch", "mapper": "ChatImageMapper (no Ray)"}
     for mode in MODES:
-        case = f"ceiling: {names[mode]}, {result['items']:,} images, {result['concurrency']} in flight"
+        case = (
+            f"ceiling: {names[mode]}, {result['items']:,} images, {result['concurrency']} in flight"
+        )
         lines += [
             f"{case:<52} {'items/s':<8} {result[f'{mode}_items_per_s']:>10.0f}",
             f"{'  CPU per item':<52} {'ms':<8} {result[f'{mode}_cpu_ms_per_item']:>10.3f}",

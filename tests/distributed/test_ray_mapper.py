@@ -44,7 +44,8 @@ def test_ok_rows_and_a_bad_image_row(server: FakeGateway):
     assert out["finish_reason"] == ["stop", None, "stop"]
     assert out["prompt_tokens"] == [1118, None, 1118]
     assert out["completion_tokens"] == [12, None, 12]
-    assert out["error_type"] == [None, "InvalidImageError", None]
+    # As the batch runner says it (the one message builder names the image).
+    assert out["error_type"] == [None, "InvalidInputError", None]
     assert "not a PNG, JPEG, GIF or WebP image" in out["error_message"][1]
     assert out["http_status"] == [None, None, None]
     assert all(h.startswith("sha256:") for h in out["input_hash"])
@@ -112,7 +113,7 @@ def test_images_as_paths_and_urls(server: FakeGateway, tmp_path):
     # Paths and URLs are not image bytes: the column stays.
     assert out["image"] == paths
     assert out["status"] == ["ok", "error", "ok"]
-    assert out["error_type"][1] == "InvalidInputError"
+    assert out["error_type"][1] == "InvalidImageError"
     assert "missing.png" in out["error_message"][1]
     assert server.count == 2
     images = [request.images[0] for request in server.requests]

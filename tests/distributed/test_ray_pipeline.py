@@ -82,7 +82,8 @@ def test_every_row_is_answered_or_marked_and_none_is_lost(cluster, server: FakeG
         assert "bytes" not in row
         assert set(RESULT_COLUMNS) <= set(row)
         if name.startswith("broken"):
-            assert (row["status"], row["error_type"]) == ("error", "InvalidImageError")
+            assert (row["status"], row["error_type"]) == ("error", "InvalidInputError")
+            assert "not a PNG, JPEG, GIF or WebP image" in row["error_message"]
             assert row["http_status"] is None
         else:
             assert row["status"] == "ok", row

@@ -1,4 +1,5 @@
-"""The `chat-image` command: `ask` about images from a terminal, or `batch` a folder of them.
+"""The `chat-image` command: `ask` about images from a terminal, `batch` a folder of them,
+`merge` the outputs of a batch run in shards.
 
 Exit statuses: 0 answered (every item ok); 1 the API or the network failed (some items
 failed); 2 bad usage or bad input, refused before anything is sent; 130 on Ctrl-C. An error
@@ -13,14 +14,14 @@ import sys
 
 from .._exceptions import APIError, ChatImageError, InvalidInputError
 from .._version import __version__
-from . import _ask, _batch
+from . import _ask, _batch, _merge
 from ._common import MODEL_ENV, PROG, UsageError, common_options, fail, say
 
 __all__ = ["MODEL_ENV", "main"]
 
 # The subcommands, in the order `--help` lists them. A new one is a module with
 # `add_parser(commands, common)` (which sets `run` as its default) and one line here.
-_COMMANDS = (_ask, _batch)
+_COMMANDS = (_ask, _batch, _merge)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from .._errors import ChatImageError, InvalidInputError
+from .._exceptions import ChatImageError, InvalidInputError
 
 __all__ = ["MergeConflictError", "MergeSummary", "merge_outputs"]
 

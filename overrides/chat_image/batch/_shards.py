@@ -14,7 +14,7 @@ from typing import Final
 
 import attrs
 
-from .._errors import InvalidInputError
+from .._exceptions import InvalidInputError
 from ._items import Shard, parse_shard
 
 __all__ = ["SHARDS_ENV", "ChosenShard", "resolve_shard"]
