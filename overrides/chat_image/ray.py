@@ -82,7 +82,7 @@ def _text(name: str, value: object) -> str:
     return value
 
 
-def short_message(exc: BaseException) -> str:
+def _short_message(exc: BaseException) -> str:
     """`str(exc)` without image data (data URLs, long base64 runs), cut to a few hundred
     characters: what a failed row says."""
     message = _DATA_URL.sub("data:...", str(exc))
@@ -347,7 +347,7 @@ async def _image_bytes(image: object) -> bytes | str:
 def _failed(row: dict[str, Any], exc: Exception, latency: float) -> dict[str, Any]:
     row["status"] = "error"
     row["error_type"] = type(exc).__name__
-    row["error_message"] = short_message(exc)
+    row["error_message"] = _short_message(exc)
     status = getattr(exc, "status_code", None)
     row["http_status"] = status if isinstance(status, int) else None
     row["latency_s"] = round(latency, 3)

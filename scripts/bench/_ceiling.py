@@ -130,16 +130,16 @@ def run_ceiling_case(url: str, rounds: int) -> dict[str, Any]:
 
 def ceiling_table(result: dict[str, Any]) -> str:
     """The ceiling figures as text (information for sizing: there is no target)."""
-    header = f"{'case':<52} {'unit':<8} {'figure':>10}"
+    header = f"{'case':<64} {'unit':<8} {'figure':>10}"
     lines = [header, "-" * len(header)]
-    names = {"runner": "run_batch", "mapper": "ChatImageMapper (no Ray)"}
+    names = {"runner": "run_batch", "mapper": "ChatImageMapper, no Ray"}
     for mode in MODES:
         case = (
             f"ceiling: {names[mode]}, {result['items']:,} images, {result['concurrency']} in flight"
         )
         lines += [
-            f"{case:<52} {'items/s':<8} {result[f'{mode}_items_per_s']:>10.0f}",
-            f"{'  CPU per item':<52} {'ms':<8} {result[f'{mode}_cpu_ms_per_item']:>10.3f}",
-            f"{'  peak RSS':<52} {'MiB':<8} {result[f'{mode}_peak_rss_mib']:>10.1f}",
+            f"{case:<64} {'items/s':<8} {result[f'{mode}_items_per_s']:>10.0f}",
+            f"{'  CPU per item':<64} {'ms':<8} {result[f'{mode}_cpu_ms_per_item']:>10.3f}",
+            f"{'  peak RSS':<64} {'MiB':<8} {result[f'{mode}_peak_rss_mib']:>10.1f}",
         ]
     return "\n".join(lines)

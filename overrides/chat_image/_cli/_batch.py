@@ -35,7 +35,7 @@ def add_parser(
     batch.add_argument("--retry-failed", action="store_true", help="redo items that failed")
     batch.add_argument(
         "--shard",
-        metavar="K/N",
+        metavar="K/N|auto",
         help="take the K-th of N stable parts; 'auto': K (and N) from a Kubernetes indexed "
         "job or a Slurm array",
     )
