@@ -36,7 +36,7 @@ from ._models.completion import ChatCompletion
 from ._models.content import ImageDetail
 from ._models.messages import Message, prompt_messages
 from .batch import DEFAULT_BATCH_RETRIES, DEFAULT_MAX_TOKENS
-from .batch._items import is_url, read_image
+from .batch._items import read_image
 from .batch._models import RunOptions
 from .batch._output import input_hash
 
@@ -340,7 +340,7 @@ async def _image_bytes(image: object) -> bytes | str:
     if isinstance(image, str | os.PathLike):
         name = os.fspath(image)
         if isinstance(name, str):
-            return name if is_url(name) else await read_image(name)
+            return await read_image(name)  # a URL comes back as it is
     raise InvalidInputError("image", f"expected bytes, a path or a URL, got {type(image).__name__}")
 
 
