@@ -17,7 +17,6 @@ from typing import Final, Generic, Self, TypeVar
 
 import httpx
 
-from ._base_client import retries_taken
 from ._exceptions import (
     APIResponseValidationError,
     ChatImageError,
@@ -28,6 +27,7 @@ from ._models.accumulate import ChatCompletionAccumulator
 from ._models.chunk import ChatCompletionChunk, chunk_of_completion, parse_chat_completion_chunk
 from ._models.completion import ChatCompletion, ResponseShapeError, parse_chat_completion
 from ._redact import request_id_of
+from ._response import retries_taken
 from ._sse import ServerSentEvent, SSEDecoder
 
 __all__ = ["AsyncStream", "Stream"]
