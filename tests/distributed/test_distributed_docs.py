@@ -1,10 +1,12 @@
 """docs/distributed.md's commands work as written: the Kubernetes manifest and the Slurm
 script run `chat-image batch` (with --dry-run, on a folder made here) in their engine's
-variables, and the merge line merges; the Ray example names the mapper's real arguments."""
+variables, the merge example merges; the Ray example names the mapper's real arguments (and
+runs in the tests-ray session: test_ray_example.py)."""
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shlex
 from pathlib import Path
@@ -80,23 +82,17 @@ def test_the_slurm_script_runs_shard_auto(server: FakeGateway, tmp_path):
     assert f"shard 2/{last - first + 1}" in done.stderr
 
 
-def test_the_merge_line_merges(tmp_path):
-    line = next(
-        line
-        for block in _blocks("console")
-        for line in block.splitlines()
-        if line.startswith("$ chat-image merge")
-    )
-    words = shlex.split(line.removeprefix("$ "))[1:]
-    assert words[0] == "merge"
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "out-0.jsonl").write_text('{"id": "a", "status": "ok"}\n')
-    (tmp_path / "out" / "out-1.jsonl").write_text('{"id": "b", "status": "ok"}\n')
-    local = ["merge", "out/out-0.jsonl", "out/out-1.jsonl", "-o", "answers.jsonl"]
-    assert words[-2] == "-o"
-    done = run(*local, url=None, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert len((tmp_path / "answers.jsonl").read_text().splitlines()) == 2
+def test_the_merge_example_merges_two_shards_into_every_image(server: FakeGateway, tmp_path):
+    [block] = [block for block in _blocks("console") if "chat-image merge" in block]
+    ids = set(image_folder(tmp_path / "photos", 8).values())
+    for line in block.splitlines():
+        words = shlex.split(line.removeprefix("$ "))
+        assert words[0] == "chat-image"
+        done = run(*words[1:], url=server.url, cwd=tmp_path, CHAT_IMAGE_MODEL="m")
+        assert done.returncode == 0, done.stderr
+    merged = [json.loads(line) for line in (tmp_path / "answers.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in merged) == sorted(ids)
+    assert server.count == 8
 
 
 def test_the_ray_example_uses_the_mappers_arguments():
