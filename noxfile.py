@@ -23,7 +23,8 @@ OWN_CODE = ["overrides", "scripts", "tests", "examples", "docs", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = [
-    "drift", "tests", "tests-images", "tests-browser", "example", "docs", "build", "lint",
+    "drift", "tests", "tests-images", "tests-browser", "tests-ray", "example", "docs", "build",
+    "lint",
     "typecheck",
 ]  # fmt: skip
 nox.options.error_on_missing_interpreters = True
@@ -107,7 +108,7 @@ def tests(session: nox.Session) -> None:
     on the aiohttp backend too, which wants that extra.
     """
     session.install(".[cli,aiohttp]", *_group("test"), *_group("drift"))
-    session.run("pytest", "-m", "not pillow and not browser", *session.posargs)
+    session.run("pytest", "-m", "not pillow and not browser and not ray", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="tests-images")
@@ -130,6 +131,17 @@ def tests_browser(session: nox.Session) -> None:
     """
     session.install(".[images,cli,aiohttp]", *_group("test"), *_group("browser"))
     session.run("pytest", "-m", "browser", *(session.posargs or ["tests/report"]))
+
+
+@nox.session(python=PYTHON, name="tests-ray")
+def tests_ray(session: nox.Session) -> None:
+    """Run the Ray Data tests (a local Ray cluster of 2 CPUs) with the `ray` extra installed.
+
+    Ray comes with pyarrow and pandas, about 600 MB: only this session installs it. The
+    aiohttp extra comes too: pytest imports every test module to select the marked tests.
+    """
+    session.install(".[ray,aiohttp]", *_group("test"))
+    session.run("pytest", "-m", "ray", *session.posargs)
 
 
 @nox.session(python=PYTHON)
