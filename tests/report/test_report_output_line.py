@@ -89,14 +89,14 @@ def test_the_report_finds_the_images_from_anywhere_on_the_machine(server: FakeGa
 def test_report_usage_errors_exit_2_with_one_line(tmp_path):
     missing = run("report", "absent.jsonl", "-o", "r.html", url=None, cwd=tmp_path)
     assert missing.returncode == 2
-    assert missing.stderr == "chat-image: error: output: 'absent.jsonl': no such file\n"
+    assert missing.stderr == "chat-image: error: OUT.jsonl: 'absent.jsonl': no such file\n"
     (tmp_path / "out.jsonl").write_text('{"id": "a", "status": "ok"}\n')
     over = run("report", "out.jsonl", "-o", "out.jsonl", url=None, cwd=tmp_path)
     assert over.returncode == 2
     assert "would overwrite an input" in over.stderr
     bad = run("report", "out.jsonl", "--thumb-px", "5", url=None, cwd=tmp_path)
     assert bad.returncode == 2
-    assert "thumb_px: expected an integer from 16 to 2048, got 5" in bad.stderr
+    assert "--thumb-px: expected an integer from 16 to 2048, got 5" in bad.stderr
     default = run("report", "out.jsonl", url=None, cwd=tmp_path)
     assert default.returncode == 0, default.stderr
     assert (tmp_path / "out.html").is_file()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
+from .._exceptions import InvalidInputError
 from ._common import Subcommands, UsageError, say
 
 if TYPE_CHECKING:
@@ -47,6 +48,17 @@ def add_parser(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     report.set_defaults(run=run)
 
 
+# write_report's argument names, as this command spells them.
+_ARGUMENTS: Final = {
+    "output": "OUT.jsonl",
+    "html": "-o",
+    "compare": "--compare",
+    "images": "--images",
+    "thumb_px": "--thumb-px",
+    "title": "--title",
+}
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # Imported here, as `batch` does: `chat-image ask` does not load the batch package.
     from ..batch import write_report
@@ -59,14 +71,18 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"-o {str(html)!r} would overwrite an input; name another file")
     # write_report's own default when --thumb-px is not given.
     options: dict[str, Any] = {} if args.thumb_px is None else {"thumb_px": args.thumb_px}
-    summary = write_report(
-        output,
-        html,
-        compare=args.compare,
-        images=args.images,
-        title=args.title,
-        **options,
-    )
+    try:
+        summary = write_report(
+            output,
+            html,
+            compare=args.compare,
+            images=args.images,
+            title=args.title,
+            **options,
+        )
+    except InvalidInputError as exc:
+        # write_report's argument names, as this command's arguments and options.
+        raise InvalidInputError(_ARGUMENTS.get(exc.field, exc.field), exc.problem) from None
     say(err, _described(summary))
     return 0
 
