@@ -117,6 +117,9 @@ class ChatImageMapper:
     - `in_flight` (8): requests in flight per worker; `rpm`: the cluster's total requests per
       minute, divided evenly among `workers` (give Ray's `concurrency` here too).
     - `api_key`, `base_url`, `timeout`, `max_retries` (5): the client's settings.
+    - `schema`: parse each answer into this type, as `parse()` does (a class, `list[X]` or a
+      JSON Schema dict); rows then have a `parsed` column (a dict, JSON-ready), and an answer
+      that never fit is an error row.
 
     A batch's output keeps its input columns (less the image column when it holds bytes) and
     adds `RESULT_COLUMNS`. Raises InvalidInputError for bad arguments, at once, and on the
@@ -141,8 +144,17 @@ class ChatImageMapper:
         base_url: str | None = None,
         timeout: float | None = None,
         max_retries: int = DEFAULT_BATCH_RETRIES,
+        schema: object = None,
     ) -> None:
         self.model = _text("model", model)
+        if schema is not None:
+            from ._structured.target import prepare
+
+            try:
+                prepare(schema)
+            except TypeError as exc:
+                raise InvalidInputError("schema", str(exc)) from None
+        self.schema = schema
         self.prompt = _text("prompt", prompt)
         self.system = None if system is None else _text("system", system)
         self.max_tokens = _positive_int("max_tokens", max_tokens)
@@ -167,6 +179,11 @@ class ChatImageMapper:
         self._timeout = timeout
         self._runtime: _Runtime | None = None
         self._lock = threading.Lock()
+
+    @property
+    def result_columns(self) -> tuple[str, ...]:
+        """The columns each batch's output adds: `RESULT_COLUMNS`, and `parsed` with a schema."""
+        return (*RESULT_COLUMNS, "parsed") if self.schema is not None else RESULT_COLUMNS
 
     @property
     def worker_rpm(self) -> float | None:
@@ -212,9 +229,9 @@ class ChatImageMapper:
         out: dict[str, Any] = {
             name: column
             for name, column in batch.items()
-            if not (name == self.image_column and holds_bytes) and name not in RESULT_COLUMNS
+            if not (name == self.image_column and holds_bytes) and name not in self.result_columns
         }
-        for name in RESULT_COLUMNS:
+        for name in self.result_columns:
             out[name] = [row[name] for row in results]
         return out
 
@@ -289,7 +306,7 @@ class ChatImageMapper:
         return list(await asyncio.gather(*(self._answer(runtime, image) for image in images)))
 
     async def _answer(self, runtime: _Runtime, image: object) -> dict[str, Any]:
-        row: dict[str, Any] = dict.fromkeys(RESULT_COLUMNS)
+        row: dict[str, Any] = dict.fromkeys(self.result_columns)
         try:
             data = await _image_bytes(image)
             row["input_hash"] = self._input_hash(data)
@@ -303,11 +320,21 @@ class ChatImageMapper:
         started = time.monotonic()
         ok = False
         try:
-            raw = await client.chat.completions.with_raw_response.create(
-                model=self.model, messages=messages, max_tokens=self.max_tokens
-            )
-            limiter.on_headers(raw.headers)
-            completion = raw.parse()
+            if self.schema is not None:
+                parsed = await client.chat.completions.parse(
+                    model=self.model,
+                    messages=messages,
+                    max_tokens=self.max_tokens,
+                    response_format=self.schema,
+                )
+                row["parsed"] = _jsonable(parsed.choices[0].message.parsed)
+                completion: ChatCompletion = parsed
+            else:
+                raw = await client.chat.completions.with_raw_response.create(
+                    model=self.model, messages=messages, max_tokens=self.max_tokens
+                )
+                limiter.on_headers(raw.headers)
+                completion = raw.parse()
             ok = True
         except Exception as exc:  # one row's failure, whatever it is, stays in its row
             return _failed(row, exc, time.monotonic() - started)
@@ -342,6 +369,13 @@ async def _image_bytes(image: object) -> bytes | str:
         if isinstance(name, str):
             return await read_image(name)  # a URL comes back as it is
     raise InvalidInputError("image", f"expected bytes, a path or a URL, got {type(image).__name__}")
+
+
+def _jsonable(value: object) -> object:
+    """A parsed answer as plain JSON data (a dict for a class), as the batch output holds it."""
+    from ._structured.spec import to_jsonable
+
+    return to_jsonable(value)
 
 
 def _failed(row: dict[str, Any], exc: Exception, latency: float) -> dict[str, Any]:

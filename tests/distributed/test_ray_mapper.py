@@ -210,3 +210,32 @@ def test_settings_come_from_the_environment_where_it_runs(server: FakeGateway, m
     with answer:
         assert answer({"bytes": [png(8, 8, 1)], "path": ["a"]})["status"] == ["ok"]
     assert server.last.has_api_key(API_KEY)
+
+
+def test_with_a_schema_each_row_is_parsed_and_a_misfit_is_an_error_row(server: FakeGateway):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Scene:
+        place: str
+        people: int
+
+    server.queue(
+        Reply(body=completion(content='{"place": "a meadow", "people": 0}')),
+        Reply(body=completion(content="A meadow, nobody in it.")),
+        Reply(body=completion(content="Still prose, no JSON.")),
+    )
+    with mapper(server, schema=Scene, in_flight=1) as answer:
+        out = answer({"bytes": [png(64, 48, 0), png(64, 48, 1)], "path": ["a.png", "b.png"]})
+    assert list(out) == ["path", *RESULT_COLUMNS, "parsed"]
+    assert out["status"] == ["ok", "error"]
+    assert out["parsed"] == [{"place": "a meadow", "people": 0}, None]
+    assert out["error_type"][1] == "StructuredOutputError"
+    # The schema went on the wire; the prose answer was asked again once (the default re-ask).
+    assert server.requests[0].json["response_format"]["type"] == "json_schema"
+    assert server.count == 3
+
+
+def test_a_schema_that_cannot_be_one_is_refused_when_the_mapper_is_made(server: FakeGateway):
+    with pytest.raises(InvalidInputError, match="schema"):
+        mapper(server, schema=object())
