@@ -58,6 +58,8 @@ class ChatImage(BaseClient):
         on_retry: OnRetry | None = None,
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        tracing: bool | None = None,
+        gen_ai_provider: str | None = None,
     ) -> None:
         check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -70,6 +72,8 @@ class ChatImage(BaseClient):
             on_retry=on_retry,
             total_timeout=total_timeout,
             max_response_bytes=max_response_bytes,
+            tracing=tracing,
+            gen_ai_provider=gen_ai_provider,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -188,6 +192,8 @@ class AsyncChatImage(BaseClient):
         on_retry: OnRetry | None = None,
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        tracing: bool | None = None,
+        gen_ai_provider: str | None = None,
     ) -> None:
         check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -200,6 +206,8 @@ class AsyncChatImage(BaseClient):
             on_retry=on_retry,
             total_timeout=total_timeout,
             max_response_bytes=max_response_bytes,
+            tracing=tracing,
+            gen_ai_provider=gen_ai_provider,
         )
         from ._retry import asyncio_sleep
         from ._transports.aiohttp import DefaultAioHttpClient
@@ -387,10 +395,13 @@ class _Completions:
         """Send one chat completion request: the typed answer, or with `stream=True` a
         `Stream` of typed chunks. The arguments are `CompletionParams`'."""
         client = self._client
-        call = client._call(client._http(), stream, stream_options, params)
-        if stream:
-            return client._stream(call)
-        return read_completion(client._send(call))
+        # [tracing] One span for the call, its retries and, for a stream, the whole stream.
+        with client._tracing.call(params, stream) as trace:
+            call = client._call(client._http(), stream, stream_options, trace.params)
+            if stream:
+                return trace.stream(client._stream(call))
+            response = client._send(call)
+            return trace.answered(response, read_completion(response))
 
     @property
     def with_raw_response(self) -> _RawCompletions:
@@ -410,7 +421,9 @@ class _RawCompletions:
         client = self._client
         from ._response import RawResponse
 
-        return RawResponse(client._send(client._call(client._http(), False, None, params)))
+        with client._tracing.call(params, False) as trace:  # [tracing]
+            call = client._call(client._http(), False, None, trace.params)
+            return trace.raw(RawResponse(client._send(call)))
 
 
 class _AsyncCompletions:
@@ -448,10 +461,13 @@ class _AsyncCompletions:
     ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
         """`ChatImage`'s `create`, awaited: `AsyncStream` when streaming."""
         client = self._client
-        call = client._call(client._http(), stream, stream_options, params)
-        if stream:
-            return await client._stream(call)
-        return read_completion(await client._send(call))
+        # [tracing] One span for the call, its retries and, for a stream, the whole stream.
+        with client._tracing.call(params, stream) as trace:
+            call = client._call(client._http(), stream, stream_options, trace.params)
+            if stream:
+                return trace.stream(await client._stream(call))
+            response = await client._send(call)
+            return trace.answered(response, read_completion(response))
 
     @property
     def with_raw_response(self) -> _AsyncRawCompletions:
@@ -471,7 +487,9 @@ class _AsyncRawCompletions:
         client = self._client
         from ._response import RawResponse
 
-        return RawResponse(await client._send(client._call(client._http(), False, None, params)))
+        with client._tracing.call(params, False) as trace:  # [tracing]
+            call = client._call(client._http(), False, None, trace.params)
+            return trace.raw(RawResponse(await client._send(call)))
 
 
 class _Chat:

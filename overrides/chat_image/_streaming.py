@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from types import TracebackType
-from typing import Final, Generic, Self, TypeVar
+from typing import Any, Final, Generic, Self, TypeVar
 
 import httpx
 
@@ -196,6 +196,8 @@ class _StreamBase(Generic[_ChunkT]):
         self._chunks: list[ChatCompletionChunk] = []
         self._complete = False
         self._closed = False
+        # [tracing] Told once when the stream ends: exhausted, closed, left or failed.
+        self._on_end: Callable[[_StreamBase[Any], BaseException | None], None] | None = None
 
     @property
     def response(self) -> httpx.Response:
@@ -223,6 +225,12 @@ class _StreamBase(Generic[_ChunkT]):
     def __repr__(self) -> str:
         state = "complete" if self._complete else "closed" if self._closed else "open"
         return f"{type(self).__name__}(chunks={len(self._chunks)}, {state})"
+
+    def _ended(self, exc: BaseException | None) -> None:
+        # [tracing] Leaving early (GeneratorExit, close()) is no failure: exc is None then.
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end(self, exc)
 
     def _restart(self, response: httpx.Response) -> None:
         self._response = response
@@ -287,15 +295,22 @@ class Stream(_StreamBase[_ChunkT]):
                 yield from chunks
                 self._complete = True
                 return
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._ended(exc)
+            raise
         finally:
             self._closed = True
             self._response.close()
+            self._ended(None)
 
     def close(self) -> None:
         """Stop reading and close the response; its connection is freed."""
         self._iterator.close()
         self._closed = True
         self._response.close()
+        self._ended(None)
 
     def get_final_completion(self) -> ChatCompletion:
         """Read the rest of the stream; the whole answer as a non-streamed call returns it."""
@@ -358,15 +373,22 @@ class AsyncStream(_StreamBase[_ChunkT]):
                     yield chunk
                 self._complete = True
                 return
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            self._ended(exc)
+            raise
         finally:
             self._closed = True
             await self._response.aclose()
+            self._ended(None)
 
     async def close(self) -> None:
         """Stop reading and close the response; its connection is freed."""
         await self._iterator.aclose()
         self._closed = True
         await self._response.aclose()
+        self._ended(None)
 
     async def get_final_completion(self) -> ChatCompletion:
         """Read the rest of the stream; the whole answer as a non-streamed call returns it."""
