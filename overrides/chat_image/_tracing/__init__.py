@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from .._models.completion import ChatCompletion
     from .._response import RawResponse
     from .._streaming import _StreamBase
+    from ..batch._models import Progress
 
-__all__ = ["UNTRACED", "CallTrace", "Tracing", "tracing_for"]
+__all__ = ["UNTRACED", "BatchTrace", "CallTrace", "Tracing", "tracing_for"]
 
 _StreamT = TypeVar("_StreamT", bound="_StreamBase[Any]")
 _OFF = frozenset({"0", "false", "no", "off"})
@@ -50,9 +51,43 @@ class CallTrace(Protocol):
 
 
 class Tracing(Protocol):
-    """A client's telemetry: `call()` opens one call's span."""
+    """A client's telemetry: `call()` opens one call's span, `batch()` a batch run's."""
 
     def call(self, params: Mapping[str, Any], stream: bool) -> CallTrace: ...
+    def batch(self, progress: Progress, concurrency: int) -> BatchTrace: ...
+
+
+class BatchTrace(Protocol):
+    """A batch run's INTERNAL span, current while it runs so that each item's call is its
+    child; its counts are read from `progress` when it ends."""
+
+    interrupted: bool
+
+    def __enter__(self) -> BatchTrace: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class _UntracedBatch:
+    __slots__ = ("interrupted",)
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def __enter__(self) -> _UntracedBatch:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
 
 
 class _Untraced:
@@ -89,6 +124,9 @@ class _NoTracing:
 
     def call(self, params: Mapping[str, Any], stream: bool) -> CallTrace:
         return _Untraced(params)
+
+    def batch(self, progress: Progress, concurrency: int) -> BatchTrace:
+        return _UntracedBatch()
 
     def __repr__(self) -> str:
         return "UNTRACED"

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .._models.messages import Message
     from .._response import RawResponse
     from .._streaming import _StreamBase
+    from ..batch._models import Progress
 
 __all__ = ["OtelTracing"]
 
@@ -110,6 +111,9 @@ class OtelTracing:
 
     def call(self, params: Mapping[str, Any], stream: bool) -> _Trace:
         return _Trace(self, params, stream)
+
+    def batch(self, progress: Progress, concurrency: int) -> _BatchTrace:
+        return _BatchTrace(progress, concurrency)
 
     def __repr__(self) -> str:
         return f"OtelTracing(provider={self._base[names.PROVIDER_NAME]!r})"
@@ -304,6 +308,53 @@ class _Trace:
             from .content import output_messages
 
             span.set_attribute(names.OUTPUT_MESSAGES, _json(output_messages(completion)))
+
+
+class _BatchTrace:
+    """A batch run's span: INTERNAL, current while the workers are made and run."""
+
+    __slots__ = ("_progress", "_span", "_token", "interrupted")
+
+    def __init__(self, progress: Progress, concurrency: int) -> None:
+        self._progress = progress
+        self._span = _TRACER.start_span(
+            names.BATCH_SPAN,
+            kind=SpanKind.INTERNAL,
+            attributes={names.BATCH_CONCURRENCY: concurrency},
+        )
+        self._token: object = None
+        self.interrupted = False
+
+    def __enter__(self) -> _BatchTrace:
+        # Tasks copy the context they are made in: the workers' calls become children.
+        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        otel_context.detach(self._token)  # type: ignore[arg-type]
+        span = self._span
+        if span.is_recording():
+            progress = self._progress
+            total = progress.total if progress.total is not None else progress.done
+            span.set_attributes(
+                {
+                    names.BATCH_TOTAL: total,
+                    names.BATCH_OK: progress.ok,
+                    names.BATCH_FAILED: progress.failures,
+                    names.BATCH_SKIPPED: progress.skipped,
+                    names.BATCH_NOT_DONE: max(0, total - progress.done),
+                    names.BATCH_INTERRUPTED: self.interrupted,
+                }
+            )
+            if exc is not None:
+                span.set_attribute(names.ERROR_TYPE, error_type(exc))
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+        span.end()
 
 
 def _parsed(messages: object) -> list[Message] | None:
