@@ -158,5 +158,5 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- --quick` for a smoke run, `-- --only latency,memory` for some cases,
     `-- --json PATH` to write the results elsewhere than bench-results.json.
     """
-    session.install(".[cli,aiohttp]", *_group("bench"))
+    session.install(".[cli,aiohttp,otel]", *_group("bench"))
     session.run("python", "-m", "scripts.bench", *session.posargs)

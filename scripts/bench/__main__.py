@@ -24,8 +24,10 @@ from ._memory import MEMORY_MANY, memory_worker, run_memory
 from ._report import Row, table
 from ._server import Server, completion_response, serve, stream_response
 from ._stream import STREAM_FIRST, STREAM_PER_CHUNK, run_stream
+from ._tracing import run_tracing, tracing_summary, tracing_table
 
-CASES = ("latency", "async", "import", "memory", "stream", "batch")
+# "tracing" runs last: it sets OpenTelemetry's global providers, which cannot be unset.
+CASES = ("latency", "async", "import", "memory", "stream", "batch", "tracing")
 CONCURRENCY = 300
 
 
@@ -118,6 +120,7 @@ def main() -> None:
     calls = 50 if args.quick else 150
     rows: list[Row] = []
     batch: dict[str, Any] | None = None
+    tracing: dict[str, float] | None = None
     server = Server()
     try:
         print(
@@ -144,11 +147,16 @@ def main() -> None:
         if "batch" in only:
             batch = run_batch_case(server.url, 1 if args.quick else 3)
             print("batch done", flush=True)
+        if "tracing" in only:
+            tracing = tracing_summary(run_tracing(server.url, rounds, calls))
+            print("tracing done", flush=True)
     finally:
         server.stop()
     text = table(rows)
     if batch is not None:
         text += "\n\n" + batch_table(batch)
+    if tracing is not None:
+        text += "\n\n" + tracing_table(tracing)
     print()
     print(text)
     report = {
@@ -164,6 +172,7 @@ def main() -> None:
         },
         "rows": [asdict(row) for row in rows],
         "batch": batch,
+        "tracing": tracing,
         "table": text,
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
