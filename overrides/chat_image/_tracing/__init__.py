@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from .._streaming import _StreamBase
     from ..batch._models import Progress
 
-__all__ = ["UNTRACED", "BatchTrace", "CallTrace", "Tracing", "tracing_for"]
+__all__ = ["UNTRACED", "BatchTrace", "CallTrace", "ParseTrace", "Tracing", "tracing_for"]
 
 _StreamT = TypeVar("_StreamT", bound="_StreamBase[Any]")
+_T = TypeVar("_T")
 _OFF = frozenset({"0", "false", "no", "off"})
 
 
@@ -55,6 +56,47 @@ class Tracing(Protocol):
 
     def call(self, params: Mapping[str, Any], stream: bool) -> CallTrace: ...
     def batch(self, progress: Progress, concurrency: int) -> BatchTrace: ...
+    def parse(self, model: object, mode: object) -> ParseTrace: ...
+
+
+class ParseTrace(Protocol):
+    """A `parse()` call's INTERNAL span, current while it runs so that each request it sends
+    (a re-ask, a step down to another mode) is its child.
+
+        with client._tracing.parse(params["model"], mode) as trace:
+            ...
+            return trace.parsed(result)  # reads result.mode and result.attempts
+    """
+
+    def __enter__(self) -> ParseTrace: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def parsed(self, result: _T) -> _T: ...
+
+
+class _UntracedParse:
+    __slots__ = ()
+
+    def __enter__(self) -> _UntracedParse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def parsed(self, result: _T) -> _T:
+        return result
+
+
+_UNTRACED_PARSE = _UntracedParse()
 
 
 class BatchTrace(Protocol):
@@ -127,6 +169,9 @@ class _NoTracing:
 
     def batch(self, progress: Progress, concurrency: int) -> BatchTrace:
         return _UntracedBatch()
+
+    def parse(self, model: object, mode: object) -> ParseTrace:
+        return _UNTRACED_PARSE
 
     def __repr__(self) -> str:
         return "UNTRACED"

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["OtelTracing"]
 
 _StreamT = TypeVar("_StreamT", bound="_StreamBase[Any]")
+_T = TypeVar("_T")
 
 _TRACER = trace.get_tracer(names.SCOPE, __version__)
 _METER = metrics.get_meter(names.SCOPE, __version__)
@@ -114,6 +115,9 @@ class OtelTracing:
 
     def batch(self, progress: Progress, concurrency: int) -> _BatchTrace:
         return _BatchTrace(progress, concurrency)
+
+    def parse(self, model: object, mode: object) -> _ParseTrace:
+        return _ParseTrace(self, model, mode)
 
     def __repr__(self) -> str:
         return f"OtelTracing(provider={self._base[names.PROVIDER_NAME]!r})"
@@ -355,6 +359,58 @@ class _BatchTrace:
                 span.set_attribute(names.ERROR_TYPE, error_type(exc))
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
         span.end()
+
+
+class _ParseTrace:
+    """A `parse()` call's span: INTERNAL, current while its requests are sent."""
+
+    __slots__ = ("_span", "_token")
+
+    def __init__(self, tracing: OtelTracing, model: object, mode: object) -> None:
+        name = (
+            f"{names.PARSE_SPAN} {model}" if isinstance(model, str) and model else names.PARSE_SPAN
+        )
+        self._span = span = _TRACER.start_span(name, kind=SpanKind.INTERNAL)
+        if span.is_recording():
+            base = tracing._base
+            span.set_attribute(names.PROVIDER_NAME, base[names.PROVIDER_NAME])
+            if isinstance(model, str):
+                span.set_attribute(names.REQUEST_MODEL, model)
+            span.set_attribute(names.PARSE_MODE_REQUESTED, str(mode))
+        self._token: object = None
+
+    def __enter__(self) -> _ParseTrace:
+        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        otel_context.detach(self._token)  # type: ignore[arg-type]
+        span = self._span
+        if exc is not None and span.is_recording():
+            span.set_attribute(names.ERROR_TYPE, error_type(exc))
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            for name, attribute in (("mode", names.PARSE_MODE), ("attempts", names.PARSE_ATTEMPTS)):
+                value = getattr(exc, name, None)
+                if isinstance(value, str | int):
+                    span.set_attribute(attribute, value)
+        span.end()
+
+    def parsed(self, result: _T) -> _T:
+        """The parsed answer: the mode that answered and the answers read go on the span."""
+        span = self._span
+        if span.is_recording():
+            mode = getattr(result, "mode", None)
+            attempts = getattr(result, "attempts", None)
+            if isinstance(mode, str):
+                span.set_attribute(names.PARSE_MODE, mode)
+            if isinstance(attempts, int):
+                span.set_attribute(names.PARSE_ATTEMPTS, attempts)
+        return result
 
 
 def _parsed(messages: object) -> list[Message] | None:
