@@ -9,6 +9,7 @@ each against the installed versions, so a moved internal is found by the suite, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import httpcore
@@ -25,6 +26,7 @@ __all__ = [
     "endpoint_kwargs",
     "keep_content",
     "network_backend",
+    "otel_meter_provider_reader",
     "set_network_backend",
 ]
 
@@ -87,3 +89,17 @@ def check_transport_hooks() -> None:
     for name in TRANSPORT_HOOKS:
         if not callable(getattr(httpx.AsyncClient, name, None)):
             raise CompatError(f"httpx.AsyncClient.{name} is gone: DefaultAioHttpClient needs it")
+
+
+def otel_meter_provider_reader() -> Callable[[], object | None]:
+    """A function giving the meter provider set globally in OpenTelemetry, None until one is.
+
+    Read where the API keeps it: its public `get_meter_provider()` looks the environment up on
+    every call until a provider is set, which is most of what a call with the `otel` extra
+    and no SDK would cost (issue 21). Imports OpenTelemetry: call it only with the extra.
+    """
+    from opentelemetry.metrics import _internal
+
+    if not hasattr(_internal, "_METER_PROVIDER"):
+        raise CompatError("opentelemetry.metrics._internal._METER_PROVIDER is gone")
+    return lambda: _internal._METER_PROVIDER  # type: ignore[no-any-return]

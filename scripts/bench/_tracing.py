@@ -50,6 +50,39 @@ def _install_sdk() -> None:
     metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
 
 
+def _hook(client: chat_image.ChatImage) -> Callable[[], object]:
+    """The tracing hook of one call alone, around an answer already read: the part of a
+    call's cost that is tracing's, without the network's noise."""
+    import httpx
+
+    from chat_image._response import read_completion
+
+    request = httpx.Request("POST", client.base_url + "/v1/chat/completions")
+    response = httpx.Response(200, json=_ANSWER, request=request)
+    completion = read_completion(response)
+    params = {"model": MODEL, "messages": dict_messages(None), "max_tokens": 300}
+    tracing = client._tracing
+
+    def call() -> object:
+        with tracing.call(params, False) as trace:
+            return trace.answered(response, completion)
+
+    return call
+
+
+_ANSWER: Final = {
+    "id": "chatcmpl-bench",
+    "object": "chat.completion",
+    "created": 1,
+    "model": MODEL,
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}
+    ],
+    "usage": {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12},
+}
+HOOK_CALLS: Final = 20000
+
+
 def _per_call(call: Callable[[], object], calls: int) -> float:
     start = time.perf_counter()
     for _ in range(calls):
@@ -63,6 +96,7 @@ def run_tracing(url: str, rounds: int, calls: int) -> dict[str, list[float]]:
     off = chat_image.ChatImage(api_key=API_KEY, base_url=url, tracing=False)
     on = chat_image.ChatImage(api_key=API_KEY, base_url=url, tracing=True)
     samples: dict[str, list[float]] = {OFF: [], NO_SDK: [], SDK: [], f"{OFF} (SDK rounds)": []}
+    samples.update({f"hook: {name}": [] for name in (OFF, NO_SDK, SDK)})
     try:
         variants = [(OFF, _call(off)), (NO_SDK, _call(on))]
         for _, call in variants:
@@ -70,7 +104,12 @@ def run_tracing(url: str, rounds: int, calls: int) -> dict[str, list[float]]:
         for index in range(rounds):
             for name, call in variants if index % 2 == 0 else variants[::-1]:
                 samples[name].append(_per_call(call, calls))
+        for _ in range(5):
+            samples[f"hook: {OFF}"].append(_per_call(_hook(off), HOOK_CALLS))
+            samples[f"hook: {NO_SDK}"].append(_per_call(_hook(on), HOOK_CALLS))
         _install_sdk()
+        for _ in range(5):
+            samples[f"hook: {SDK}"].append(_per_call(_hook(on), HOOK_CALLS // 10))
         variants = [(f"{OFF} (SDK rounds)", _call(off)), (SDK, _call(on))]
         _per_call(variants[1][1], max(20, calls // 5))
         for index in range(rounds):
@@ -98,6 +137,10 @@ def tracing_summary(samples: dict[str, list[float]]) -> dict[str, float]:
         "no_sdk_vs_off": _paired(samples[NO_SDK], off),
         "sdk_vs_off": _paired(samples[SDK], off_sdk),
         "round_to_round_noise": noise,
+        # The hook alone: the fastest of five runs (the least disturbed by other work).
+        "hook_off_us": min(samples[f"hook: {OFF}"]),
+        "hook_no_sdk_us": min(samples[f"hook: {NO_SDK}"]),
+        "hook_sdk_us": min(samples[f"hook: {SDK}"]),
     }
 
 
@@ -113,5 +156,8 @@ def tracing_table(summary: dict[str, float]) -> str:
             f"   target: within noise (+-{max(noise, 0.02):.1%}) {'yes' if within else 'NO'}",
             f"  {SDK:<36} {summary['sdk_us']:>9.1f}   {summary['sdk_vs_off']:.3f}x off"
             "   (figure reported)",
+            "  the tracing hook alone, no network (us/call):"
+            f" off {summary['hook_off_us']:.2f}, no SDK {summary['hook_no_sdk_us']:.2f},"
+            f" SDK recording {summary['hook_sdk_us']:.2f}",
         ]
     )

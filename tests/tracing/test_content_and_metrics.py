@@ -203,3 +203,12 @@ def test_a_stream_is_measured_with_its_usage_chunk(server, recorded):
         for p in recorded.points("gen_ai.client.token.usage", model)
     }
     assert tokens == {"input": usage.prompt_tokens, "output": usage.completion_tokens}
+
+
+def test_the_meter_provider_is_read_where_the_api_keeps_it(recorded):
+    # `_compat`'s one reach into OpenTelemetry: found after an upgrade moves it, by this test.
+    from opentelemetry import metrics
+
+    from chat_image._compat import otel_meter_provider_reader
+
+    assert otel_meter_provider_reader()() is metrics.get_meter_provider()

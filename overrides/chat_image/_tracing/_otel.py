@@ -21,6 +21,7 @@ from opentelemetry import metrics, propagate, trace
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from .._compat import otel_meter_provider_reader
 from .._exceptions import APIStatusError
 from .._response import retries_taken
 from .._version import __version__
@@ -65,14 +66,14 @@ _NUMBER_OPTIONS = (
 )
 
 
+_meter_provider = otel_meter_provider_reader()
+
+
 def _metrics_on() -> bool:
-    """Whether an SDK's meter provider is set: a token count read only for metrics is not
-    worth a second parse of the answer otherwise."""
-    provider = metrics.get_meter_provider()
-    # The API's own stand-ins: a no-op, or the proxy that waits for an SDK to be set.
-    return not isinstance(provider, NoOpMeterProvider) and type(provider).__module__ not in {
-        "opentelemetry.metrics._internal"
-    }
+    """Whether an SDK's meter provider is set: without one, nothing is measured, and a token
+    count read only for metrics is not worth a second parse of the answer."""
+    provider = _meter_provider()
+    return provider is not None and not isinstance(provider, NoOpMeterProvider)
 
 
 def _capture_content() -> bool:
@@ -124,14 +125,18 @@ class OtelTracing:
 
 
 class _Trace:
-    """One call's span and measurements."""
+    """One call's span and measurements.
+
+    With no SDK (a non-recording, invalid span and no meter provider) this is a span started
+    and ended, and nothing else: no attribute is gathered, no context attached, no header.
+    """
 
     __slots__ = (
         "_attrs",
         "_completion",
         "_ended",
-        "_error",
         "_handed",
+        "_measured",
         "_recording",
         "_span",
         "_started",
@@ -150,17 +155,19 @@ class _Trace:
             kind=SpanKind.CLIENT,
         )
         self._span = span
-        self._recording = span.is_recording()
+        self._recording = recording = span.is_recording()
+        self._measured = recording or _metrics_on()
         self._completion: ChatCompletion | None = None
-        self._error: str | None = None
         self._ended = False
         self._handed = False
         self._token: object = None
         # What the duration is measured with (the conventions' subset of the span's).
-        self._attrs: dict[str, AttributeValue] = dict(tracing._base)
-        if model is not None:
-            self._attrs[names.REQUEST_MODEL] = model
-        if self._recording:
+        self._attrs: dict[str, AttributeValue] = {}
+        if self._measured:
+            self._attrs.update(tracing._base)
+            if model is not None:
+                self._attrs[names.REQUEST_MODEL] = model
+        if recording:
             params = self._describe_request(params, stream)
         if span.get_span_context().is_valid:
             params = _with_trace_headers(params, trace.set_span_in_context(span))
@@ -169,21 +176,20 @@ class _Trace:
     def _describe_request(self, params: Mapping[str, Any], stream: bool) -> Mapping[str, Any]:
         """The request's attributes on the span; `params` with its messages made a list if
         they were a one-pass iterable (they are read here and again when the call is built)."""
-        span = self._span
-        span.set_attributes(self._attrs)
+        attributes = dict(self._attrs)
         for option, name in _NUMBER_OPTIONS:
             value = params.get(option)
             if _number(value):
-                span.set_attribute(name, value)
+                attributes[name] = value
         n = params.get("n")
         if _number(n) and n != 1:
-            span.set_attribute(names.REQUEST_CHOICE_COUNT, n)
+            attributes[names.REQUEST_CHOICE_COUNT] = n
         stop = params.get("stop")
         if isinstance(stop, str):
-            span.set_attribute(names.REQUEST_STOP_SEQUENCES, [stop])
+            attributes[names.REQUEST_STOP_SEQUENCES] = [stop]
         elif isinstance(stop, list | tuple) and all(isinstance(s, str) for s in stop):
-            span.set_attribute(names.REQUEST_STOP_SEQUENCES, list(stop))
-        span.set_attribute(names.STREAM, stream)
+            attributes[names.REQUEST_STOP_SEQUENCES] = list(stop)
+        attributes[names.STREAM] = stream
         messages = params.get("messages")
         if isinstance(messages, Iterable) and not isinstance(
             messages, list | tuple | str | bytes | Mapping
@@ -195,15 +201,18 @@ class _Trace:
             from .content import image_stats, input_messages
 
             count, size = image_stats(parsed)
-            span.set_attribute(names.REQUEST_IMAGE_COUNT, count)
-            span.set_attribute(names.REQUEST_IMAGE_BYTES, size)
+            attributes[names.REQUEST_IMAGE_COUNT] = count
+            attributes[names.REQUEST_IMAGE_BYTES] = size
             if self._tracing.capture_content:
-                span.set_attribute(names.INPUT_MESSAGES, _json(input_messages(parsed)))
+                attributes[names.INPUT_MESSAGES] = _json(input_messages(parsed))
+        self._span.set_attributes(attributes)
         return params
 
     def __enter__(self) -> _Trace:
-        # Current while the call is sent: an HTTP instrumentation's spans nest under it.
-        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        # Current while the call is sent: an HTTP instrumentation's spans nest under it. An
+        # invalid span (no SDK) has nothing to pass on.
+        if self._span.get_span_context().is_valid:
+            self._token = otel_context.attach(trace.set_span_in_context(self._span))
         return self
 
     def __exit__(
@@ -212,7 +221,8 @@ class _Trace:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        otel_context.detach(self._token)  # type: ignore[arg-type]
+        if self._token is not None:
+            otel_context.detach(self._token)  # type: ignore[arg-type]
         if exc is not None:
             self._fail(exc)
         elif self._handed:
@@ -221,13 +231,14 @@ class _Trace:
 
     def answered(self, response: httpx.Response, completion: ChatCompletion) -> ChatCompletion:
         """A whole answer, read and parsed."""
-        self._completion = completion
-        self._retries(retries_taken(response))
+        if self._measured:
+            self._completion = completion
+            self._retries(retries_taken(response))
         return completion
 
     def raw(self, raw: RawResponse) -> RawResponse:
         """An answer handed on unparsed: parsed here only for a span or metrics that record."""
-        if self._recording or _metrics_on():
+        if self._measured:
             # Not a completion: the caller's own parse() will say so, not this one.
             with contextlib.suppress(Exception):
                 self._completion = raw.parse()
@@ -243,7 +254,7 @@ class _Trace:
     def _stream_ended(self, stream: _StreamBase[Any], exc: BaseException | None) -> None:
         if exc is not None:
             self._fail(exc)
-        elif self._recording or _metrics_on():
+        elif self._measured:
             from .._models.accumulate import ChatCompletionAccumulator
 
             accumulator = ChatCompletionAccumulator()
@@ -252,7 +263,8 @@ class _Trace:
             self._completion = accumulator.get_final_completion()
             if self._recording:
                 self._span.set_attribute(names.STREAM_COMPLETE, stream._complete)
-        self._retries(stream.retries_taken)
+        if self._recording:
+            self._retries(stream.retries_taken)
         self._end()
 
     def _retries(self, count: int) -> None:
@@ -260,7 +272,9 @@ class _Trace:
             self._span.set_attribute(names.RETRIES_TAKEN, count)
 
     def _fail(self, exc: BaseException) -> None:
-        self._error = kind = error_type(exc)
+        if not self._measured:
+            return
+        kind = error_type(exc)
         self._attrs[names.ERROR_TYPE] = kind
         if isinstance(exc, APIStatusError):
             self._retries(retries_taken(exc.response))
@@ -274,6 +288,9 @@ class _Trace:
         if self._ended:
             return
         self._ended = True
+        if not self._measured:
+            self._span.end()
+            return
         completion = self._completion
         attrs = self._attrs
         if completion is not None:
@@ -294,24 +311,25 @@ class _Trace:
     def _describe_answer(self, completion: ChatCompletion) -> None:
         if not self._recording:
             return
-        span = self._span
+        attributes: dict[str, AttributeValue] = {}
         if completion.id:
-            span.set_attribute(names.RESPONSE_ID, completion.id)
+            attributes[names.RESPONSE_ID] = completion.id
         if completion.model:
-            span.set_attribute(names.RESPONSE_MODEL, completion.model)
+            attributes[names.RESPONSE_MODEL] = completion.model
         reasons = [c.finish_reason for c in completion.choices if c.finish_reason is not None]
         if reasons:
-            span.set_attribute(names.RESPONSE_FINISH_REASONS, reasons)
+            attributes[names.RESPONSE_FINISH_REASONS] = reasons
         usage = completion.usage
         if usage is not None:
             if usage.prompt_tokens is not None:
-                span.set_attribute(names.USAGE_INPUT_TOKENS, usage.prompt_tokens)
+                attributes[names.USAGE_INPUT_TOKENS] = usage.prompt_tokens
             if usage.completion_tokens is not None:
-                span.set_attribute(names.USAGE_OUTPUT_TOKENS, usage.completion_tokens)
+                attributes[names.USAGE_OUTPUT_TOKENS] = usage.completion_tokens
         if self._tracing.capture_content:
             from .content import output_messages
 
-            span.set_attribute(names.OUTPUT_MESSAGES, _json(output_messages(completion)))
+            attributes[names.OUTPUT_MESSAGES] = _json(output_messages(completion))
+        self._span.set_attributes(attributes)
 
 
 class _BatchTrace:
