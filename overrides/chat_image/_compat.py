@@ -102,4 +102,9 @@ def otel_meter_provider_reader() -> Callable[[], object | None]:
 
     if not hasattr(_internal, "_METER_PROVIDER"):
         raise CompatError("opentelemetry.metrics._internal._METER_PROVIDER is gone")
-    return lambda: _internal._METER_PROVIDER  # type: ignore[no-any-return]
+
+    def read() -> object | None:
+        provider: object | None = _internal._METER_PROVIDER
+        return provider
+
+    return read

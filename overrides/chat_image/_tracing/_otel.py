@@ -12,6 +12,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterable, Mapping
+from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -160,7 +161,7 @@ class _Trace:
         self._completion: ChatCompletion | None = None
         self._ended = False
         self._handed = False
-        self._token: object = None
+        self._token: Token[otel_context.Context] | None = None
         # What the duration is measured with (the conventions' subset of the span's).
         self._attrs: dict[str, AttributeValue] = {}
         if self._measured:
@@ -222,7 +223,7 @@ class _Trace:
         tb: TracebackType | None,
     ) -> None:
         if self._token is not None:
-            otel_context.detach(self._token)  # type: ignore[arg-type]
+            otel_context.detach(self._token)
         if exc is not None:
             self._fail(exc)
         elif self._handed:
@@ -344,7 +345,7 @@ class _BatchTrace:
             kind=SpanKind.INTERNAL,
             attributes={names.BATCH_CONCURRENCY: concurrency},
         )
-        self._token: object = None
+        self._token: Token[otel_context.Context] | None = None
         self.interrupted = False
 
     def __enter__(self) -> _BatchTrace:
@@ -358,7 +359,8 @@ class _BatchTrace:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        otel_context.detach(self._token)  # type: ignore[arg-type]
+        if self._token is not None:
+            otel_context.detach(self._token)
         span = self._span
         if span.is_recording():
             progress = self._progress
@@ -395,7 +397,7 @@ class _ParseTrace:
             if isinstance(model, str):
                 span.set_attribute(names.REQUEST_MODEL, model)
             span.set_attribute(names.PARSE_MODE_REQUESTED, str(mode))
-        self._token: object = None
+        self._token: Token[otel_context.Context] | None = None
 
     def __enter__(self) -> _ParseTrace:
         self._token = otel_context.attach(trace.set_span_in_context(self._span))
@@ -407,7 +409,8 @@ class _ParseTrace:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        otel_context.detach(self._token)  # type: ignore[arg-type]
+        if self._token is not None:
+            otel_context.detach(self._token)
         span = self._span
         if exc is not None and span.is_recording():
             span.set_attribute(names.ERROR_TYPE, error_type(exc))
