@@ -43,7 +43,37 @@ __all__ = ["AsyncChatImage", "ChatImage"]
 
 
 class ChatImage(BaseClient):
-    """A synchronous client: `ChatImage().chat.completions.create(...)`."""
+    """A synchronous client: `ChatImage().chat.completions.create(...)`.
+
+    Use it as a context manager, or call `close()`, to free its connections. Every argument
+    is keyword-only and optional.
+
+    Args:
+        api_key: Sent as a bearer token; by default `CHAT_IMAGE_API_KEY`, then
+            `OPENAI_API_KEY`. Never shown in a repr, an error or a log line.
+        base_url: The gateway, with or without a trailing `/v1`; by default
+            `CHAT_IMAGE_BASE_URL`, then `OPENAI_BASE_URL`.
+        timeout: Seconds or an `httpx.Timeout`: each wait, and each whole attempt at most the
+            largest of its phases. By default `http_client`'s own, else `DEFAULT_TIMEOUT`
+            (5 s to connect, 120 s otherwise).
+        max_retries: Attempts after the first for failures worth retrying (connection
+            errors, timeouts, 408, 409, 429, 5xx); `DEFAULT_MAX_RETRIES` (2) by default.
+        default_headers: Headers sent with every request; ASCII strings.
+        http_client: Your own `httpx.Client` (pool, proxies, transport): used as it is and
+            left open by `close()`. By default the client builds its own pool.
+        retry_policy: The waits between attempts; `RetryPolicy()` by default.
+        on_retry: Called with a `RetryEvent` before each wait between attempts.
+        total_timeout: Seconds for a whole call: attempts, retries and the waits between
+            them. None (the default) leaves a call bounded by its attempts only.
+        max_response_bytes: The largest answer body read, counted after decompression;
+            64 MiB by default. A larger one is a `ResponseTooLargeError`.
+
+    Raises:
+        InvalidInputError: A missing key or base URL (naming the variables to set), a base
+            URL with credentials in it, a host no resolver takes or a bad port, a header
+            that is not an ASCII string, a negative or non-numeric number, or an
+            `http_client` that is not an `httpx.Client`. Nothing is sent.
+    """
 
     def __init__(
         self,
@@ -177,7 +207,38 @@ class ChatImage(BaseClient):
 
 
 class AsyncChatImage(BaseClient):
-    """An asyncio client: `await AsyncChatImage().chat.completions.create(...)`."""
+    """An asyncio client: `await AsyncChatImage().chat.completions.create(...)`.
+
+    Use it with `async with`, or `await close()`, to free its connections. It belongs to the
+    event loop it is first used in. Every argument is keyword-only and optional.
+
+    Args:
+        api_key: Sent as a bearer token; by default `CHAT_IMAGE_API_KEY`, then
+            `OPENAI_API_KEY`. Never shown in a repr, an error or a log line.
+        base_url: The gateway, with or without a trailing `/v1`; by default
+            `CHAT_IMAGE_BASE_URL`, then `OPENAI_BASE_URL`.
+        timeout: Seconds or an `httpx.Timeout`: each wait, and each whole attempt at most the
+            largest of its phases. By default `http_client`'s own, else `DEFAULT_TIMEOUT`
+            (5 s to connect, 120 s otherwise).
+        max_retries: Attempts after the first for failures worth retrying (connection
+            errors, timeouts, 408, 409, 429, 5xx); `DEFAULT_MAX_RETRIES` (2) by default.
+        default_headers: Headers sent with every request; ASCII strings.
+        http_client: Your own `httpx.AsyncClient`, left open by `close()`, or a
+            `DefaultAioHttpClient()` (the `aiohttp` extra), which `close()` closes. By
+            default the client builds its own pool.
+        retry_policy: The waits between attempts; `RetryPolicy()` by default.
+        on_retry: Called with a `RetryEvent` before each wait between attempts.
+        total_timeout: Seconds for a whole call: attempts, retries and the waits between
+            them. None (the default) leaves a call bounded by its attempts only.
+        max_response_bytes: The largest answer body read, counted after decompression;
+            64 MiB by default. A larger one is a `ResponseTooLargeError`.
+
+    Raises:
+        InvalidInputError: A missing key or base URL (naming the variables to set), a base
+            URL with credentials in it, a host no resolver takes or a bad port, a header
+            that is not an ASCII string, a negative or non-numeric number, or an
+            `http_client` that is not an `httpx.AsyncClient`. Nothing is sent.
+    """
 
     def __init__(
         self,
@@ -393,7 +454,37 @@ class _Completions:
         **params: Unpack[CompletionParams],
     ) -> ChatCompletion | Stream[ChatCompletionChunk]:
         """Send one chat completion request: the typed answer, or with `stream=True` a
-        `Stream` of typed chunks. The arguments are `CompletionParams`'."""
+        `Stream` of typed chunks (read it inside `with`).
+
+        Args:
+            model: The model the gateway routes to.
+            messages: The conversation: `SystemMessage`, `UserMessage` and
+                `AssistantMessage`, or the `openai` package's dicts, mixed freely.
+            max_tokens: The longest answer, in tokens (1 or more); the gateway requires it.
+            stream: True returns a stream of `ChatCompletionChunk`s as they arrive.
+            stream_options: With `stream=True`: `{"include_usage": True}` asks for a last
+                chunk carrying the token usage.
+            **params: The rest of `CompletionParams`, each optional and not sent when None:
+                `temperature`, `top_p`, `n`, `stop`, `seed`, `presence_penalty`,
+                `frequency_penalty`, `user`; `extra_body` and `extra_headers` for what this
+                list does not name; and `timeout`, `total_timeout` and `max_retries` for this
+                call instead of the client's.
+
+        Raises:
+            TypeError: An argument `create()` does not take, or a required one missing.
+            InvalidInputError: A value the gateway would refuse (an unknown role, an image
+                URL scheme, `max_tokens=0`, ...), naming the field; nothing is sent.
+                `InvalidImageError` when an image file changed since its part was made.
+            APIStatusError: The gateway answered an error status, after the retries; a
+                subclass per status (`BadRequestError`, `RateLimitError`, ...).
+            APIConnectionError: No complete answer, after the retries;
+                `APITimeoutError` when a timeout ran out.
+            APIResponseValidationError: A success status whose body is not a chat
+                completion (or a stream line that is not a chunk).
+            ResponseTooLargeError: An answer over `max_response_bytes`.
+            ChatImageError: The client was closed, or is used in a forked child with an
+                `http_client` of the caller's.
+        """
         client = self._client
         # [tracing] One span for the call, its retries and, for a stream, the whole stream.
         with client._tracing.call(params, stream) as trace:
@@ -459,7 +550,39 @@ class _AsyncCompletions:
         stream_options: StreamOptions | None = None,
         **params: Unpack[CompletionParams],
     ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
-        """`ChatImage`'s `create`, awaited: `AsyncStream` when streaming."""
+        """`ChatImage`'s `create`, awaited: the typed answer, or with `stream=True` an
+        `AsyncStream` of typed chunks (read it inside `async with`).
+
+        Args:
+            model: The model the gateway routes to.
+            messages: The conversation: `SystemMessage`, `UserMessage` and
+                `AssistantMessage`, or the `openai` package's dicts, mixed freely.
+            max_tokens: The longest answer, in tokens (1 or more); the gateway requires it.
+            stream: True returns a stream of `ChatCompletionChunk`s as they arrive.
+            stream_options: With `stream=True`: `{"include_usage": True}` asks for a last
+                chunk carrying the token usage.
+            **params: The rest of `CompletionParams`, each optional and not sent when None:
+                `temperature`, `top_p`, `n`, `stop`, `seed`, `presence_penalty`,
+                `frequency_penalty`, `user`; `extra_body` and `extra_headers` for what this
+                list does not name; and `timeout`, `total_timeout` and `max_retries` for this
+                call instead of the client's.
+
+        Raises:
+            TypeError: An argument `create()` does not take, or a required one missing.
+            InvalidInputError: A value the gateway would refuse (an unknown role, an image
+                URL scheme, `max_tokens=0`, ...), naming the field; nothing is sent.
+                `InvalidImageError` when an image file changed since its part was made.
+            APIStatusError: The gateway answered an error status, after the retries; a
+                subclass per status (`BadRequestError`, `RateLimitError`, ...).
+            APIConnectionError: No complete answer, after the retries;
+                `APITimeoutError` when a timeout ran out.
+            APIResponseValidationError: A success status whose body is not a chat
+                completion (or a stream line that is not a chunk).
+            ResponseTooLargeError: An answer over `max_response_bytes`.
+            ChatImageError: The client was closed, or is used in a forked child with an
+                `http_client` of the caller's, or in an event loop other than the one
+                it was first used in.
+        """
         client = self._client
         # [tracing] One span for the call, its retries and, for a stream, the whole stream.
         with client._tracing.call(params, stream) as trace:
