@@ -67,12 +67,18 @@ class ChatImage(BaseClient):
             them. None (the default) leaves a call bounded by its attempts only.
         max_response_bytes: The largest answer body read, counted after decompression;
             64 MiB by default. A larger one is a `ResponseTooLargeError`.
+        tracing: OpenTelemetry spans and metrics for each call (the `otel` extra): None
+            (default) follows `CHAT_IMAGE_TRACING` (on unless `0`), False is off, True is on
+            and, without the extra, a `MissingExtraError`.
+        gen_ai_provider: The `gen_ai.provider.name` spans and metrics report; "openai" by
+            default.
 
     Raises:
         InvalidInputError: A missing key or base URL (naming the variables to set), a base
             URL with credentials in it, a host no resolver takes or a bad port, a header
             that is not an ASCII string, a negative or non-numeric number, or an
             `http_client` that is not an `httpx.Client`. Nothing is sent.
+        MissingExtraError: `tracing=True` without the `otel` extra installed.
     """
 
     def __init__(
@@ -232,12 +238,18 @@ class AsyncChatImage(BaseClient):
             them. None (the default) leaves a call bounded by its attempts only.
         max_response_bytes: The largest answer body read, counted after decompression;
             64 MiB by default. A larger one is a `ResponseTooLargeError`.
+        tracing: OpenTelemetry spans and metrics for each call (the `otel` extra): None
+            (default) follows `CHAT_IMAGE_TRACING` (on unless `0`), False is off, True is on
+            and, without the extra, a `MissingExtraError`.
+        gen_ai_provider: The `gen_ai.provider.name` spans and metrics report; "openai" by
+            default.
 
     Raises:
         InvalidInputError: A missing key or base URL (naming the variables to set), a base
             URL with credentials in it, a host no resolver takes or a bad port, a header
             that is not an ASCII string, a negative or non-numeric number, or an
             `http_client` that is not an `httpx.AsyncClient`. Nothing is sent.
+        MissingExtraError: `tracing=True` without the `otel` extra installed.
     """
 
     def __init__(
