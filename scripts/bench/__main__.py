@@ -113,6 +113,8 @@ def _sse_rows(rounds: int) -> list[Row]:
         else:
             rows.append(Row(case, "ns/byte", samples, "(info)"))
     return rows
+
+
 def _structured_rows(rounds: int, calls: int) -> list[Row]:
     parse = run_parse(rounds, calls)
     stream = run_structured_stream(rounds, max(calls // 15, 3))
