@@ -26,7 +26,15 @@ if TYPE_CHECKING:
     from .._streaming import _StreamBase
     from ..batch._models import Progress
 
-__all__ = ["UNTRACED", "BatchTrace", "CallTrace", "ParseTrace", "Tracing", "tracing_for"]
+__all__ = [
+    "UNTRACED",
+    "BatchTrace",
+    "CallTrace",
+    "ParseTrace",
+    "Tracing",
+    "tracing_for",
+    "tracing_of",
+]
 
 _StreamT = TypeVar("_StreamT", bound="_StreamBase[Any]")
 _T = TypeVar("_T")
@@ -183,6 +191,12 @@ UNTRACED: Tracing = _NoTracing()
 # Whether `opentelemetry-api` could be imported, tried once: a failed import is not cached by
 # Python, and trying again for each client would search sys.path each time.
 _api_missing: bool | None = None
+
+
+def tracing_of(client: object) -> Tracing:
+    """A client's telemetry, for code that holds the client as `object` (`parse()`)."""
+    tracing: Tracing = getattr(client, "_tracing", UNTRACED)
+    return tracing
 
 
 def tracing_enabled(tracing: bool | None, environ: Mapping[str, str] | None = None) -> bool:
