@@ -367,7 +367,7 @@ def parse_sync(
             try:
                 request = steps.send(result)
             except StopIteration as stop:
-                return trace.parsed(stop.value)  # type: ignore[no-any-return]
+                return trace.parsed(stop.value)
 
 
 async def parse_async(
@@ -394,4 +394,4 @@ async def parse_async(
             try:
                 request = steps.send(result)
             except StopIteration as stop:
-                return trace.parsed(stop.value)  # type: ignore[no-any-return]
+                return trace.parsed(stop.value)
