@@ -17,10 +17,12 @@ import chat_image
 
 from ._async import run_async
 from ._batch import batch_table, batch_worker, run_batch_case
+from ._ceiling import ceiling_table, ceiling_worker, run_ceiling_case
 from ._common import openai_module
 from ._imports import IMPORT_PACKAGE, run_imports
 from ._latency import run_latency
 from ._memory import MEMORY_MANY, memory_worker, run_memory
+from ._page import PAGE_ITEMS, run_report_page
 from ._report import Row, table
 from ._server import Server, completion_response, serve, stream_response
 from ._sse import SSE_VS_COPY, run_sse
@@ -38,16 +40,9 @@ from ._tracing import run_tracing, tracing_summary, tracing_table
 
 # "tracing" runs last: it sets OpenTelemetry's global providers, which cannot be unset.
 CASES = (
-    "latency",
-    "async",
-    "import",
-    "memory",
-    "stream",
-    "sse",
-    "batch",
-    "structured",
-    "tracing",
-)
+    "latency", "async", "import", "memory", "stream", "sse", "batch", "structured", "report",
+    "ceiling", "tracing",
+)  # fmt: skip
 CONCURRENCY = 300
 
 
@@ -158,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     # Worker processes: this package again, with one of these.
     parser.add_argument("--batch-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--ceiling-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-stream", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-receipt", action="store_true", help=argparse.SUPPRESS)
@@ -182,12 +178,16 @@ def main() -> None:
     if args.batch_worker:
         batch_worker(*args.batch_worker)
         return
+    if args.ceiling_worker:
+        ceiling_worker(*args.ceiling_worker)
+        return
 
     only = set(args.only.split(","))
     rounds = args.rounds or (3 if args.quick else 25)
     calls = 50 if args.quick else 150
     rows: list[Row] = []
     batch: dict[str, Any] | None = None
+    ceiling: dict[str, Any] | None = None
     tracing: dict[str, float] | None = None
     server = Server()
     try:
@@ -221,6 +221,14 @@ def main() -> None:
         if "batch" in only:
             batch = run_batch_case(server.url, 1 if args.quick else 3)
             print("batch done", flush=True)
+        if "report" in only:
+            # The report page at 10,000 items (1,000 for --quick), in Debian's Chromium.
+            items = 1_000 if args.quick else PAGE_ITEMS
+            rows += run_report_page(1 if args.quick else 2, items)
+            print("report done", flush=True)
+        if "ceiling" in only:
+            ceiling = run_ceiling_case(server.url, 1 if args.quick else 3)
+            print("ceiling done", flush=True)
         if "tracing" in only:
             tracing = tracing_summary(run_tracing(server.url, rounds, calls))
             print("tracing done", flush=True)
@@ -229,6 +237,8 @@ def main() -> None:
     text = table(rows)
     if batch is not None:
         text += "\n\n" + batch_table(batch)
+    if ceiling is not None:
+        text += "\n\n" + ceiling_table(ceiling)
     if tracing is not None:
         text += "\n\n" + tracing_table(tracing)
     print()
@@ -246,6 +256,7 @@ def main() -> None:
         },
         "rows": [asdict(row) for row in rows],
         "batch": batch,
+        "ceiling": ceiling,
         "tracing": tracing,
         "table": text,
     }
