@@ -105,9 +105,10 @@ def tests(session: nox.Session) -> None:
 
     The drift tests regenerate and type-check, so the pipeline's pinned tools come too; the
     command-line tests run `chat-image batch`, which wants the cli extra; the async suites run
-    on the aiohttp backend too, which wants that extra.
+    on the aiohttp backend too, which wants that extra; tests/tracing wants the otel extra
+    (without it is tested in subprocesses that block its imports).
     """
-    session.install(".[cli,aiohttp]", *_group("test"), *_group("drift"))
+    session.install(".[cli,aiohttp,otel]", *_group("test"), *_group("drift"))
     session.run("pytest", "-m", "not pillow and not browser and not ray", *session.posargs)
 
 
@@ -212,7 +213,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the overrides layer (against generated/), scripts and this file."""
-    session.install(".[images,cli,aiohttp]", *_group("typecheck"))
+    session.install(".[images,cli,aiohttp,otel]", *_group("typecheck"))
     session.run("mypy", "--strict", "-p", "chat_image", "-m", "_chat_image_pytestplugin")
     session.run("mypy", "--strict", "scripts", "noxfile.py")
 
@@ -225,5 +226,5 @@ def bench(session: nox.Session) -> None:
     `-- --json PATH` to write the results elsewhere than bench-results.json.
     """
     # The report case opens its page in Debian's Chromium (the browser group) with thumbnails.
-    session.install(".[cli,aiohttp,images]", *_group("bench"), *_group("browser"))
+    session.install(".[cli,aiohttp,images,otel]", *_group("bench"), *_group("browser"))
     session.run("python", "-m", "scripts.bench", *session.posargs)

@@ -140,8 +140,11 @@ class BaseClient:
         on_retry: OnRetry | None,
         total_timeout: float | None,
         max_response_bytes: int,
+        tracing: bool | None = None,
+        gen_ai_provider: str | None = None,
     ) -> None:
         from ._retry import RetryPolicy
+        from ._tracing import tracing_for
 
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
@@ -158,6 +161,8 @@ class BaseClient:
             **(default_headers or {}),
             "Authorization": f"Bearer {self._settings.api_key}",
         }
+        # [tracing] Spans and metrics per call (the otel extra); UNTRACED when off or absent.
+        self._tracing = tracing_for(tracing, gen_ai_provider, self._settings.base_url)
         self._api = self._new_api()
         # The process whose pool this is: a forked child must not use its parent's sockets.
         self._pid = os.getpid()

@@ -73,12 +73,18 @@ class ChatImage(BaseClient):
             them. None (the default) leaves a call bounded by its attempts only.
         max_response_bytes: The largest answer body read, counted after decompression;
             64 MiB by default. A larger one is a `ResponseTooLargeError`.
+        tracing: OpenTelemetry spans and metrics for each call (the `otel` extra): None
+            (default) follows `CHAT_IMAGE_TRACING` (on unless `0`), False is off, True is on
+            and, without the extra, a `MissingExtraError`.
+        gen_ai_provider: The `gen_ai.provider.name` spans and metrics report; "openai" by
+            default.
 
     Raises:
         InvalidInputError: A missing key or base URL (naming the variables to set), a base
             URL with credentials in it, a host no resolver takes or a bad port, a header
             that is not an ASCII string, a negative or non-numeric number, or an
             `http_client` that is not an `httpx.Client`. Nothing is sent.
+        MissingExtraError: `tracing=True` without the `otel` extra installed.
     """
 
     def __init__(
@@ -94,6 +100,8 @@ class ChatImage(BaseClient):
         on_retry: OnRetry | None = None,
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        tracing: bool | None = None,
+        gen_ai_provider: str | None = None,
     ) -> None:
         check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -106,6 +114,8 @@ class ChatImage(BaseClient):
             on_retry=on_retry,
             total_timeout=total_timeout,
             max_response_bytes=max_response_bytes,
+            tracing=tracing,
+            gen_ai_provider=gen_ai_provider,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -238,12 +248,18 @@ class AsyncChatImage(BaseClient):
             them. None (the default) leaves a call bounded by its attempts only.
         max_response_bytes: The largest answer body read, counted after decompression;
             64 MiB by default. A larger one is a `ResponseTooLargeError`.
+        tracing: OpenTelemetry spans and metrics for each call (the `otel` extra): None
+            (default) follows `CHAT_IMAGE_TRACING` (on unless `0`), False is off, True is on
+            and, without the extra, a `MissingExtraError`.
+        gen_ai_provider: The `gen_ai.provider.name` spans and metrics report; "openai" by
+            default.
 
     Raises:
         InvalidInputError: A missing key or base URL (naming the variables to set), a base
             URL with credentials in it, a host no resolver takes or a bad port, a header
             that is not an ASCII string, a negative or non-numeric number, or an
             `http_client` that is not an `httpx.AsyncClient`. Nothing is sent.
+        MissingExtraError: `tracing=True` without the `otel` extra installed.
     """
 
     def __init__(
@@ -259,6 +275,8 @@ class AsyncChatImage(BaseClient):
         on_retry: OnRetry | None = None,
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        tracing: bool | None = None,
+        gen_ai_provider: str | None = None,
     ) -> None:
         check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -271,6 +289,8 @@ class AsyncChatImage(BaseClient):
             on_retry=on_retry,
             total_timeout=total_timeout,
             max_response_bytes=max_response_bytes,
+            tracing=tracing,
+            gen_ai_provider=gen_ai_provider,
         )
         from ._retry import asyncio_sleep
         from ._transports.aiohttp import DefaultAioHttpClient
@@ -494,10 +514,13 @@ class _Completions(SyncStructuredMethods):
                 `http_client` of the caller's.
         """
         client = self._client
-        call = client._call(client._http(), stream, stream_options, params)
-        if stream:
-            return client._stream(call)
-        return read_completion(client._send(call))
+        # [tracing] One span for the call, its retries and, for a stream, the whole stream.
+        with client._tracing.call(params, stream) as trace:
+            call = client._call(client._http(), stream, stream_options, trace.params)
+            if stream:
+                return trace.stream(client._stream(call))
+            response = client._send(call)
+            return trace.answered(response, read_completion(response))
 
     @property
     def with_raw_response(self) -> _RawCompletions:
@@ -517,7 +540,9 @@ class _RawCompletions:
         client = self._client
         from ._response import RawResponse
 
-        return RawResponse(client._send(client._call(client._http(), False, None, params)))
+        with client._tracing.call(params, False) as trace:  # [tracing]
+            call = client._call(client._http(), False, None, trace.params)
+            return trace.raw(RawResponse(client._send(call)))
 
 
 class _AsyncCompletions(AsyncStructuredMethods):
@@ -591,10 +616,13 @@ class _AsyncCompletions(AsyncStructuredMethods):
                 it was first used in.
         """
         client = self._client
-        call = client._call(client._http(), stream, stream_options, params)
-        if stream:
-            return await client._stream(call)
-        return read_completion(await client._send(call))
+        # [tracing] One span for the call, its retries and, for a stream, the whole stream.
+        with client._tracing.call(params, stream) as trace:
+            call = client._call(client._http(), stream, stream_options, trace.params)
+            if stream:
+                return trace.stream(await client._stream(call))
+            response = await client._send(call)
+            return trace.answered(response, read_completion(response))
 
     @property
     def with_raw_response(self) -> _AsyncRawCompletions:
@@ -614,7 +642,9 @@ class _AsyncRawCompletions:
         client = self._client
         from ._response import RawResponse
 
-        return RawResponse(await client._send(client._call(client._http(), False, None, params)))
+        with client._tracing.call(params, False) as trace:  # [tracing]
+            call = client._call(client._http(), False, None, trace.params)
+            return trace.raw(RawResponse(await client._send(call)))
 
 
 class _Chat:

@@ -9,6 +9,7 @@ each against the installed versions, so a moved internal is found by the suite, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 import httpcore
@@ -28,6 +29,7 @@ __all__ = [
     "environment_proxies",
     "keep_content",
     "network_backend",
+    "otel_meter_provider_reader",
     "set_network_backend",
     "url_pattern",
 ]
@@ -111,3 +113,22 @@ def url_pattern(key: str) -> URLPattern:
     if not callable(getattr(httpx_utils, "URLPattern", None)):
         raise CompatError("httpx._utils.URLPattern is gone")
     return httpx_utils.URLPattern(key)
+
+
+def otel_meter_provider_reader() -> Callable[[], object | None]:
+    """A function giving the meter provider set globally in OpenTelemetry, None until one is.
+
+    Read where the API keeps it: its public `get_meter_provider()` looks the environment up on
+    every call until a provider is set, which is most of what a call with the `otel` extra
+    and no SDK would cost (issue 21). Imports OpenTelemetry: call it only with the extra.
+    """
+    from opentelemetry.metrics import _internal
+
+    if not hasattr(_internal, "_METER_PROVIDER"):
+        raise CompatError("opentelemetry.metrics._internal._METER_PROVIDER is gone")
+
+    def read() -> object | None:
+        provider: object | None = _internal._METER_PROVIDER
+        return provider
+
+    return read

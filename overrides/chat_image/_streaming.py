@@ -233,6 +233,8 @@ class _StreamBase(Generic[_ChunkT]):
         self._chunks: list[ChatCompletionChunk] = []
         self._complete = False
         self._closed = False
+        # [tracing] Told once when the stream ends: exhausted, closed, left or failed.
+        self._on_end: Callable[[_StreamBase[Any], BaseException | None], None] | None = None
 
     @property
     def response(self) -> httpx.Response:
@@ -260,6 +262,12 @@ class _StreamBase(Generic[_ChunkT]):
     def __repr__(self) -> str:
         state = "complete" if self._complete else "closed" if self._closed else "open"
         return f"{type(self).__name__}(chunks={len(self._chunks)}, {state})"
+
+    def _ended(self, exc: BaseException | None) -> None:
+        # [tracing] Leaving early (GeneratorExit, close()) is no failure: exc is None then.
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end(self, exc)
 
     def _bound(self, max_response_bytes: int, first_event_deadline: Deadline | None) -> Self:
         """This stream, held to its client's `max_response_bytes` and its call's deadline."""
@@ -424,11 +432,18 @@ class Stream(_StreamBase[_ChunkT]):
                 yield from chunks
                 self._complete = True
                 return
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            # After close() (from another thread or task) what stops the read is the close.
+            self._ended(None if self._closed else exc)
+            raise
         finally:
             self._closed = True
             if self._watchdog is not None:
                 self._watchdog.cancel()
             self._response.close()
+            self._ended(None)
 
     def _pieces(self) -> Iterator[bytes]:
         """The body as it arrives; until the first chunk, each read ends by the deadline."""
@@ -495,6 +510,7 @@ class Stream(_StreamBase[_ChunkT]):
             finally:
                 self._reader.release()
             self._response.close()
+            self._ended(None)  # [tracing] also when it was never read
         elif not _wake_reader(self._response):
             self._response.close()  # the reader's next read fails, and its loop ends
 
@@ -588,9 +604,16 @@ class AsyncStream(_StreamBase[_ChunkT]):
                     yield chunk
                 self._complete = True
                 return
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            # After close() (from another thread or task) what stops the read is the close.
+            self._ended(None if self._closed else exc)
+            raise
         finally:
             self._closed = True
             await self._response.aclose()
+            self._ended(None)
 
     def _pieces(self) -> AsyncIterator[bytes]:
         """`Stream._pieces`: until the first chunk, each read ends by the deadline."""
@@ -650,6 +673,7 @@ class AsyncStream(_StreamBase[_ChunkT]):
             return
         await self._iterator.aclose()
         await self._response.aclose()
+        self._ended(None)
 
     async def get_final_completion(self) -> ChatCompletion:
         """Read the rest of the stream; the whole answer as a non-streamed call returns it."""

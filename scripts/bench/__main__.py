@@ -36,10 +36,12 @@ from ._structured import (
     run_parse,
     run_structured_stream,
 )
+from ._tracing import run_tracing, tracing_summary, tracing_table
 
+# "tracing" runs last: it sets OpenTelemetry's global providers, which cannot be unset.
 CASES = (
     "latency", "async", "import", "memory", "stream", "sse", "batch", "structured", "report",
-    "ceiling",
+    "ceiling", "tracing",
 )  # fmt: skip
 CONCURRENCY = 300
 
@@ -186,6 +188,7 @@ def main() -> None:
     rows: list[Row] = []
     batch: dict[str, Any] | None = None
     ceiling: dict[str, Any] | None = None
+    tracing: dict[str, float] | None = None
     server = Server()
     try:
         print(
@@ -226,6 +229,9 @@ def main() -> None:
         if "ceiling" in only:
             ceiling = run_ceiling_case(server.url, 1 if args.quick else 3)
             print("ceiling done", flush=True)
+        if "tracing" in only:
+            tracing = tracing_summary(run_tracing(server.url, rounds, calls))
+            print("tracing done", flush=True)
     finally:
         server.stop()
     text = table(rows)
@@ -233,6 +239,8 @@ def main() -> None:
         text += "\n\n" + batch_table(batch)
     if ceiling is not None:
         text += "\n\n" + ceiling_table(ceiling)
+    if tracing is not None:
+        text += "\n\n" + tracing_table(tracing)
     print()
     print(text)
     report = {
@@ -249,6 +257,7 @@ def main() -> None:
         "rows": [asdict(row) for row in rows],
         "batch": batch,
         "ceiling": ceiling,
+        "tracing": tracing,
         "table": text,
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

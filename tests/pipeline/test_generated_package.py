@@ -103,7 +103,9 @@ def test_runtime_imports_are_declared_dependencies():
     extras = [dep for deps in project.get("optional-dependencies", {}).values() for dep in deps]
     declared = {
         # Where the import name is not the distribution's (PEP 503 names use dashes).
-        {"Pillow": "PIL", "python-dateutil": "dateutil"}.get(name, name.replace("-", "_"))
+        {"Pillow": "PIL", "python-dateutil": "dateutil", "opentelemetry-api": "opentelemetry"}.get(
+            name, name.replace("-", "_")
+        )
         for name in (
             re.split(r"[<>=!~\[ ;]", dep, maxsplit=1)[0]
             for dep in [*project["dependencies"], *extras]

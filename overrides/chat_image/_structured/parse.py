@@ -16,6 +16,7 @@ import attrs
 
 from .._exceptions import APIStatusError, InvalidInputError
 from .._models.completion import ChatCompletion, ChatCompletionMessageToolCall, Usage
+from .._tracing import tracing_of
 from .convert import Problem
 from .extract import candidates, looks_like_schema, unwrap
 from .ladder import (
@@ -360,19 +361,21 @@ def parse_sync(
     params: Mapping[str, Any],
 ) -> ParsedChatCompletion[Any]:
     """Run `plan` over a synchronous `create`."""
-    steps = plan(
-        client, base_url, response_format, check_options(mode, max_reasks), max_reasks, params
-    )
-    request = next(steps)
-    while True:
-        try:
-            result: ChatCompletion | APIStatusError = create(**request)
-        except APIStatusError as exc:
-            result = exc
-        try:
-            request = steps.send(result)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+    # [tracing] One span for the parse; each request it sends (re-asks, modes) is a child.
+    with tracing_of(client).parse(params.get("model"), mode) as trace:
+        steps = plan(
+            client, base_url, response_format, check_options(mode, max_reasks), max_reasks, params
+        )
+        request = next(steps)
+        while True:
+            try:
+                result: ChatCompletion | APIStatusError = create(**request)
+            except APIStatusError as exc:
+                result = exc
+            try:
+                request = steps.send(result)
+            except StopIteration as stop:
+                return trace.parsed(stop.value)
 
 
 async def parse_async(
@@ -385,16 +388,18 @@ async def parse_async(
     params: Mapping[str, Any],
 ) -> ParsedChatCompletion[Any]:
     """Run `plan` over an awaitable `create`."""
-    steps = plan(
-        client, base_url, response_format, check_options(mode, max_reasks), max_reasks, params
-    )
-    request = next(steps)
-    while True:
-        try:
-            result: ChatCompletion | APIStatusError = await create(**request)
-        except APIStatusError as exc:
-            result = exc
-        try:
-            request = steps.send(result)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+    # [tracing] One span for the parse; each request it sends (re-asks, modes) is a child.
+    with tracing_of(client).parse(params.get("model"), mode) as trace:
+        steps = plan(
+            client, base_url, response_format, check_options(mode, max_reasks), max_reasks, params
+        )
+        request = next(steps)
+        while True:
+            try:
+                result: ChatCompletion | APIStatusError = await create(**request)
+            except APIStatusError as exc:
+                result = exc
+            try:
+                request = steps.send(result)
+            except StopIteration as stop:
+                return trace.parsed(stop.value)

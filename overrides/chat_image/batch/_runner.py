@@ -207,15 +207,18 @@ async def run_batch(
             runner = _Runner(
                 client, options, journal, limiter, progress, tpm is not None, on_progress
             )
-            interrupted = await runner.run(
-                iter_input(source, shard),
-                workers,
-                stop,
-                grace,
-                problems,
-                on_problem,
-                unique_ids=os.path.isdir(source),
-            )
+            # [tracing] The run is one span; each item's call is its child.
+            with client._tracing.batch(progress, concurrency) as batch_trace:
+                interrupted = await runner.run(
+                    iter_input(source, shard),
+                    workers,
+                    stop,
+                    grace,
+                    problems,
+                    on_problem,
+                    unique_ids=os.path.isdir(source),
+                )
+                batch_trace.interrupted = interrupted
         finally:
             journal.close()
     return BatchSummary(
