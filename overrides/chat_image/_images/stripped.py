@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from .._image_file import ImageFile, _read_exactly
+from .._image_file import ImageFile
 from .metadata import Piece, pieces_size
 
 __all__ = ["StrippedFile"]
@@ -44,32 +44,63 @@ class StrippedFile(ImageFile):
         compared again before the last slice, as `ImageFile.slices` does."""
         fd = self._open_unchanged()
         try:
-            pending = bytearray()
-            for piece in self.pieces:
-                if isinstance(piece, bytes):
-                    pending += piece
-                else:
-                    offset, length = piece
-                    os.lseek(fd, offset, os.SEEK_SET)
-                    while length:
-                        chunk = _read_exactly(fd, min(length, size))
-                        if not chunk:
-                            self._compare(os.fstat(fd), read=offset)
-                            raise self._changed("it ended before its last piece")
-                        pending += chunk
-                        offset += len(chunk)
-                        length -= len(chunk)
-                        # Strictly more: the last slice waits for the comparison below.
-                        while len(pending) > size:
-                            yield bytes(pending[:size])
-                            del pending[:size]
+            held: bytes | None = None
+            for piece in self._pieces(fd, size):
+                # One slice held back: the last goes out only after the comparison below.
+                if held is not None:
+                    yield held
+                held = piece
             self._compare(os.fstat(fd))
-            if pending:
-                yield bytes(pending)
+            if held is not None:
+                yield held
         except OSError as exc:
             raise self._changed(f"reading it failed: {exc.strerror or exc}") from None
         finally:
             os.close(fd)
+
+    def _pieces(self, fd: int, size: int) -> Iterator[bytes]:
+        """Slices of exactly `size` bytes (but the last), read straight from the file where
+        no literal block or piece boundary falls inside one."""
+        pending = b""
+        for piece in self.pieces:
+            if isinstance(piece, bytes):
+                pending += piece
+                while len(pending) >= size:
+                    yield pending[:size]
+                    pending = pending[size:]
+                continue
+            offset, length = piece
+            end = offset + length
+            while offset < end:
+                want = min(size - len(pending), end - offset)
+                chunk = os.pread(fd, want, offset)
+                if len(chunk) < want:
+                    chunk += self._rest(fd, want - len(chunk), offset + len(chunk))
+                offset += want
+                if pending:
+                    pending += chunk
+                    if len(pending) == size:
+                        yield pending
+                        pending = b""
+                elif want == size:
+                    yield chunk
+                else:
+                    pending = chunk
+        if pending:
+            yield pending
+
+    def _rest(self, fd: int, missing: int, offset: int) -> bytes:
+        """The rest of a short read, or the error saying the file ended early."""
+        pieces = []
+        while missing:
+            chunk = os.pread(fd, missing, offset)
+            if not chunk:
+                self._compare(os.fstat(fd))
+                raise self._changed("it ended before its last piece")
+            pieces.append(chunk)
+            missing -= len(chunk)
+            offset += len(chunk)
+        return b"".join(pieces)
 
     def _compare(self, info: os.stat_result, *, read: int | None = None) -> None:
         # The checks of `ImageFile._compare`, against the file's own size.
