@@ -125,11 +125,11 @@ def run_strip(rounds: int) -> dict[str, dict[str, list[float]]]:
 
 def fit_worker(path: str) -> None:
     """Fit the photo at `path` to the anthropic profile once; print seconds and peak bytes."""
+    import PIL.Image  # noqa: F401  (imported before the baseline: its code is not the cost)
+
     from chat_image import ImagePart, UserMessage
     from chat_image._images.limits import ImagePolicy
     from chat_image._images.policy import apply_policy
-
-    import PIL.Image  # noqa: F401  (imported before the baseline: its code is not the cost)
 
     message = UserMessage([ImagePart.from_path(path)])
     gc.collect()

@@ -9,6 +9,7 @@ import io
 import sys
 
 import pytest
+from pictures import exif_block, has_red_corner, metadata_of, opened, upright
 from PIL import Image
 
 from chat_image import ImagePart, UserMessage
@@ -17,7 +18,6 @@ from chat_image._images.errors import UnsupportedImageError
 from chat_image._images.limits import ImagePolicy
 from chat_image._images.pdf import MAX_PAGES, parse_pages, render_pdf
 from chat_image._images.policy import apply_policy
-from pictures import exif_block, has_red_corner, metadata_of, opened, upright
 
 pytestmark = [pytest.mark.pillow, pytest.mark.extras]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from image_host import ImageHost
 
 from chat_image._images.errors import ImageFetchError
 from chat_image._images.fetch import (
@@ -15,7 +16,6 @@ from chat_image._images.fetch import (
     gateway_could_not_fetch,
     redact_url,
 )
-from image_host import ImageHost
 from samples import image_bytes
 
 PNG = image_bytes("PNG")
@@ -61,7 +61,7 @@ def test_the_size_cap_holds_while_reading(host):
 
 
 def test_the_time_cap_holds_while_reading(host):
-    with pytest.raises(ImageFetchError, match="longer than 0.5 s"):
+    with pytest.raises(ImageFetchError, match=r"longer than 0\.5 s"):
         fetch_images([host.url + "/slow"], timeout=0.5, max_bytes=100_000)
 
 
