@@ -74,6 +74,9 @@ class ImageLimits:
 
     `many_images` and `many_images_long_edge`: once a request has more than `many_images`
     images, each is held to `many_images_long_edge` pixels (Anthropic: 2000 px past 20).
+    `server_scales`: the gateway scales an image over the edge limits itself rather than
+    refusing it (OpenAI, Gemini); the client still scales it first where Pillow is installed
+    (less to upload, the same for the model), and without Pillow sends it as it is.
     """
 
     max_bytes: int | None = attrs.field(default=None, validator=_optional_positive)
@@ -89,6 +92,12 @@ class ImageLimits:
     )
     many_images: int | None = attrs.field(default=None, validator=_optional_positive)
     many_images_long_edge: int | None = attrs.field(default=None, validator=_optional_positive)
+    server_scales: bool = attrs.field(default=False)
+
+    @server_scales.validator
+    def _check_server_scales(self, attribute: attrs.Attribute[bool], value: object) -> None:
+        if not isinstance(value, bool):
+            raise InvalidInputError("server_scales", f"expected True or False, got {value!r}")
 
     def __attrs_post_init__(self) -> None:
         if (self.many_images is None) != (self.many_images_long_edge is None):
@@ -130,6 +139,7 @@ PROFILES: Final[dict[str, ImageLimits]] = {
         max_images=500,
         max_request_bytes=50 * _MB,
         formats=frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"}),
+        server_scales=True,
     ),
     # Anthropic vision docs: jpeg, png, gif, webp; 5 MB an image counted on its base64 text
     # ("image exceeds 5 MB maximum: 5272940 bytes > 5242880 bytes"); 8000 x 8000 px, 2000 x
@@ -150,6 +160,7 @@ PROFILES: Final[dict[str, ImageLimits]] = {
         max_images=3000,
         max_request_bytes=20 * _MB,
         formats=frozenset({"image/png", "image/jpeg", "image/webp", "image/heic", "image/heif"}),
+        server_scales=True,
     ),
     # vLLM's OpenAI-compatible server: one image a request unless started with
     # --limit-mm-per-prompt; animated GIFs are read as their first frame.

@@ -341,10 +341,11 @@ class _Fitter:
             reasons.append("first_frame")
         if self.pillow and layout.orientation != 1:
             reasons.append("oriented")
-        if (
+        over_edges = (
             size_before is not None
             and fitted_size(*size_before, self.long_edge, limits.max_short_edge) != size_before
-        ):
+        )
+        if over_edges and (self.pillow or not limits.server_scales):
             reasons.append("resized")
         report = functools.partial(
             ImageReport,
