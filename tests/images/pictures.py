@@ -4,32 +4,49 @@ GPS, an ICC profile, XMP and comments; and what the gateway received, decoded.""
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageCms
+if TYPE_CHECKING:
+    from PIL import Image
 
-# Where exif_transpose takes each orientation, and so how to store an upright image under it.
-_STORE_AS = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_90,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_270,
-}
+# Collected in every session: Pillow is imported where it is used, so a module importing
+# these helpers can be collected (and its pillow-marked tests deselected) without it.
+
+
+def store_as(orientation: int) -> Image.Transpose:
+    """How to store an upright image under `orientation` (what exif_transpose undoes)."""
+    from PIL import Image
+
+    return {
+        2: Image.Transpose.FLIP_LEFT_RIGHT,
+        3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM,
+        5: Image.Transpose.TRANSPOSE,
+        6: Image.Transpose.ROTATE_90,
+        7: Image.Transpose.TRANSVERSE,
+        8: Image.Transpose.ROTATE_270,
+    }[orientation]
+
+
 RED = (255, 0, 0)
 GPS_IFD = 0x8825
 
 
+@functools.cache
 def srgb_profile() -> bytes:
+    """An sRGB ICC profile; made once, as its header records the time it was made."""
+    from PIL import ImageCms
+
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 def upright(size: tuple[int, int], *, noise: bool = False, alpha: bool = False) -> Image.Image:
     """A grey image with a red mark in its top-left corner (noise makes it big as a file)."""
+    from PIL import Image
+
     width, height = size
     mode = "RGBA" if alpha else "RGB"
     if noise:
@@ -42,6 +59,8 @@ def upright(size: tuple[int, int], *, noise: bool = False, alpha: bool = False) 
 
 
 def exif_block(orientation: int = 1, *, gps: bool = True) -> Image.Exif:
+    from PIL import Image
+
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"  # Make
     exif[0x0110] = "Phone 15 Pro"  # Model
@@ -65,7 +84,7 @@ def encode(
     quality: int = 92,
 ) -> bytes:
     """`image` (upright) stored under `orientation`, with the metadata a phone writes."""
-    stored = image.transpose(_STORE_AS[orientation]) if orientation != 1 else image
+    stored = image.transpose(store_as(orientation)) if orientation != 1 else image
     options: dict[str, Any] = {"exif": exif_block(orientation, gps=gps).tobytes()}
     if icc:
         options["icc_profile"] = srgb_profile()
@@ -113,6 +132,8 @@ def sent_images(json_body: dict[str, Any]) -> list[tuple[str, bytes]]:
 
 
 def opened(data: bytes) -> Image.Image:
+    from PIL import Image
+
     image = Image.open(io.BytesIO(data))
     image.load()
     return image

@@ -9,8 +9,7 @@ import io
 import sys
 
 import pytest
-from pictures import exif_block, has_red_corner, metadata_of, opened, upright
-from PIL import Image
+from pictures import exif_block, has_red_corner, metadata_of, opened, store_as, upright
 
 from chat_image import ImagePart, UserMessage
 from chat_image._errors import InvalidInputError
@@ -28,10 +27,9 @@ def heic(orientation: int = 1) -> bytes:
     import pillow_heif
 
     pillow_heif.register_heif_opener()
-    from pictures import _STORE_AS
 
     image = upright((64, 48))
-    stored = image.transpose(_STORE_AS[orientation]) if orientation != 1 else image
+    stored = image.transpose(store_as(orientation)) if orientation != 1 else image
     out = io.BytesIO()
     stored.save(out, format="HEIF", exif=exif_block(orientation).tobytes(), quality=90)
     return out.getvalue()
@@ -76,6 +74,8 @@ def test_without_pillow_heif_the_error_names_the_extra(monkeypatch):
 
 
 def _pdf(tmp_path, pages=3):
+    from PIL import Image
+
     images = [Image.new("RGB", (200, 100), colour) for colour in COLOURS[:pages]]
     path = tmp_path / "scan.pdf"
     images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=72)
@@ -85,7 +85,8 @@ def _pdf(tmp_path, pages=3):
 def test_pdf_pages_render_in_order_at_the_dpi(tmp_path):
     pages = render_pdf(_pdf(tmp_path), "2-3", dpi=144)
     assert len(pages) == 2
-    for data, colour in zip(pages, COLOURS[1:], strict=True):
+    for (number, data), colour in zip(pages, COLOURS[1:], strict=True):
+        assert number == COLOURS.index(colour) + 1
         image = opened(data)
         assert image.size == (400, 200)
         pixel = image.convert("RGB").getpixel((200, 100))
@@ -145,6 +146,8 @@ def test_page_ranges():
 
 
 def test_from_pdf_gives_image_parts(tmp_path):
-    parts = ImagePart.from_pdf(_pdf(tmp_path), pages="1-2", dpi=72)
+    path = _pdf(tmp_path)
+    parts = ImagePart.from_pdf(path, pages="1-2", dpi=72)
     assert len(parts) == 2
     assert all(part.image_url.media_type == "image/png" for part in parts)
+    assert [part.image_url.source for part in parts] == [f"{path}#page=1", f"{path}#page=2"]

@@ -6,7 +6,6 @@ import io
 
 import pytest
 from pictures import encode, metadata_of, opened, srgb_profile, upright
-from PIL import Image
 
 from chat_image._images.metadata import minimal_exif, read_pieces, scan, tiff_orientation
 from chat_image._images.sniff import sniff
@@ -64,6 +63,8 @@ def test_without_pillow_the_orientation_is_the_one_tag_kept(fmt):
 
 
 def test_a_jpeg_keeps_only_its_primary_picture():
+    from PIL import Image
+
     primary = encode(upright((32, 32)), "JPEG")
     # Pillow writes an MPF block and appends the second picture for multi-frame JPEG saves.
     out = io.BytesIO()
@@ -79,6 +80,8 @@ def test_a_jpeg_keeps_only_its_primary_picture():
 
 
 def test_animation_and_sizes_are_read_from_headers():
+    from PIL import Image
+
     frames = [upright((12, 8)), upright((12, 8)).transpose(Image.Transpose.ROTATE_180)]
     for fmt in ("GIF", "WEBP", "PNG"):
         out = io.BytesIO()

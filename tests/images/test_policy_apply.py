@@ -7,7 +7,6 @@ import io
 
 import pytest
 from pictures import encode, has_red_corner, metadata_of, opened, srgb_profile, upright
-from PIL import Image
 
 from chat_image import ImageData, ImagePart, TextPart, UserMessage
 from chat_image._images.errors import ImageLimitError
@@ -109,11 +108,11 @@ def test_too_many_images_is_refused_naming_the_limit():
 
 
 def test_past_twenty_images_anthropic_holds_each_to_2000_px():
-    image = _png((2400, 1200))
+    image = _png((2100, 420))
     prepared = apply_policy([_message(*[image] * 21)], ImagePolicy(limits="anthropic"))
-    assert {opened(_sent(prepared, i)).size for i in range(21)} == {(2000, 1000)}
+    assert {opened(_sent(prepared, i)).size for i in range(21)} == {(2000, 400)}
     twenty = apply_policy([_message(*[image] * 20)], ImagePolicy(limits="anthropic"))
-    assert opened(_sent(twenty)).size == (2400, 1200)
+    assert opened(_sent(twenty)).size == (2100, 420)
 
 
 def test_an_image_that_cannot_fit_names_image_limit_and_value():
@@ -171,6 +170,8 @@ def _message_raw(data: bytes) -> UserMessage:
 
 
 def test_an_animated_gif_becomes_its_first_frame():
+    from PIL import Image
+
     frames = [upright((30, 20)), Image.new("RGB", (30, 20), (0, 0, 255))]
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=100)

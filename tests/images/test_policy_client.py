@@ -12,7 +12,6 @@ import io
 import pytest
 from image_host import ImageHost
 from pictures import encode, has_red_corner, metadata_of, opened, sent_images, srgb_profile, upright
-from PIL import Image
 
 from chat_image import (
     AsyncChatImage,
@@ -178,6 +177,8 @@ def test_a_file_in_another_format_is_converted(server, tmp_path, fmt, alpha, exp
 
 
 def test_an_animated_gif_arrives_as_its_first_frame(server):
+    from PIL import Image
+
     frames = [upright((30, 20)), Image.new("RGB", (30, 20), (0, 0, 255))]
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=100)

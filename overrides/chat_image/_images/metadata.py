@@ -152,6 +152,7 @@ def _scan_jpeg(read_at: Reader, size: int, keep_orientation: bool) -> Layout:
     removed = False
     end = size
     pos = 2
+    scanned = False
     while pos < size:
         head = _exact(read_at, pos, 2)
         if head[0] != 0xFF:
@@ -167,6 +168,7 @@ def _scan_jpeg(read_at: Reader, size: int, keep_orientation: bool) -> Layout:
         if marker == 0xDA or marker == 0xD9:
             # Start of scan (or an image with none): the rest is the entropy-coded image.
             pieces.append((pos, end - pos))
+            scanned = True
             break
         (length,) = struct.unpack(">H", _exact(read_at, pos + 2, 2))
         segment = (pos, 2 + length)
@@ -197,8 +199,8 @@ def _scan_jpeg(read_at: Reader, size: int, keep_orientation: bool) -> Layout:
         pos += 2 + length
     if end < size:
         removed = True
-    if width is None:
-        raise ValueError("no frame header before the image data")
+    if width is None or not scanned:
+        raise ValueError("no frame header, or no image data")
     if keep_orientation and orientation != 1:
         tiff = b"Exif\x00\x00" + minimal_exif(orientation)
         pieces.insert(1, b"\xff\xe1" + struct.pack(">H", 2 + len(tiff)) + tiff)
@@ -231,8 +233,13 @@ def _scan_png(read_at: Reader, size: int, keep_orientation: bool) -> Layout:
     animated = False
     removed = False
     pos = 8
+    ended = False
     while pos < size:
         length, kind = struct.unpack(">I4s", _exact(read_at, pos, 8))
+        if pos == 8 and kind != b"IHDR":
+            raise ValueError("a PNG starts with its IHDR chunk")
+        if pos + 12 + length > size:
+            raise _Truncated
         chunk = (pos, 12 + length)
         if kind == b"IHDR":
             width, height = struct.unpack(">II", _exact(read_at, pos + 8, 8))
@@ -248,9 +255,12 @@ def _scan_png(read_at: Reader, size: int, keep_orientation: bool) -> Layout:
             removed = True
         pos += 12 + length
         if kind == b"IEND":
+            ended = True
             if pos < size:
                 removed = True  # data after the end: nothing a decoder reads
             break
+    if not ended:
+        raise _Truncated
     if keep_orientation and orientation != 1:
         # After IHDR (always the first chunk, 25 bytes): where eXIf may stand.
         pieces.insert(2, _png_chunk(b"eXIf", minimal_exif(orientation)))
@@ -276,10 +286,14 @@ def _scan_webp(read_at: Reader, size: int, keep_orientation: bool) -> Layout:
     animated = False
     removed = end < size
     vp8x: bytes | None = None
+    image = False
     pos = 12
     while pos + 8 <= end:
         kind, length = struct.unpack("<4sI", _exact(read_at, pos, 8))
         padded = length + (length & 1)
+        if pos + 8 + length > end:
+            raise _Truncated
+        image = image or kind in (b"VP8 ", b"VP8L", b"ANMF")
         if kind == b"VP8X":
             vp8x = _exact(read_at, pos + 8, length)
             animated = bool(vp8x[0] & _VP8X_ANIMATION)
@@ -297,6 +311,8 @@ def _scan_webp(read_at: Reader, size: int, keep_orientation: bool) -> Layout:
         elif kind != b"VP8X":
             removed = True
         pos += 8 + padded
+    if not image or pos < end - 1:
+        raise ValueError("no image chunk, or chunks that do not fill the file")
     keep_exif = keep_orientation and orientation != 1
     if keep_exif:
         exif = minimal_exif(orientation)

@@ -58,8 +58,8 @@ def parse_pages(pages: str | int | None, count: int, *, field: str = "pages") ->
 
 def render_pdf(
     path: str | os.PathLike[str], pages: str | int | None = None, *, dpi: int = 150
-) -> list[bytes]:
-    """PNG bytes of each chosen page, in page order (needs the `pdf` extra)."""
+) -> list[tuple[int, bytes]]:
+    """(page number, PNG bytes) of each chosen page, in page order (needs the `pdf` extra)."""
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 18 <= dpi <= 600:
         raise InvalidInputError("dpi", f"expected an integer from 18 to 600, got {dpi!r}")
     try:
@@ -89,7 +89,7 @@ def render_pdf(
                 bitmap = page.render(scale=dpi / 72)
                 out = io.BytesIO()
                 bitmap.to_pil().save(out, format="PNG")
-                images.append(out.getvalue())
+                images.append((number, out.getvalue()))
             finally:
                 page.close()
         return images

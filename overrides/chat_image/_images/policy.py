@@ -126,9 +126,9 @@ def _layout_of(content: bytes | ImageFile, media_type: str, keep_orientation: bo
             return bytes(view[offset : offset + size])
 
         return scan(media_type, read_at, len(content), keep_orientation=keep_orientation)
-    fd = _open_file(content.path)
+    # Opened as a send opens it: a file changed since its part was made is refused so.
+    fd = content._open_unchanged()
     try:
-        content._compare(os.fstat(fd))
 
         def read_file(offset: int, size: int) -> bytes:
             return os.pread(fd, size, offset)

@@ -17,6 +17,7 @@ SNIFF_BYTES: Final = 32
 
 _HEIC_BRANDS: Final = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"})
 _HEIF_BRANDS: Final = frozenset({b"mif1", b"msf1"})
+_DIB_HEADERS: Final = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 _AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})
 
 
@@ -41,9 +42,11 @@ def sniff(head: bytes) -> str | None:
         return "image/webp"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "image/tiff"
-    if head.startswith(b"BM"):
+    # "BM" alone is too weak a sign (text can start so): the DIB header's size must be one
+    # of the header versions (BITMAPCOREHEADER 12 to BITMAPV5HEADER 124).
+    if head.startswith(b"BM") and int.from_bytes(head[14:18], "little") in _DIB_HEADERS:
         return "image/bmp"
-    if head.startswith(b"\x00\x00\x01\x00"):
+    if head.startswith(b"\x00\x00\x01\x00") and head[4:6] != b"\x00\x00":
         return "image/x-icon"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
