@@ -14,7 +14,7 @@ candidate spec). Two parts, both against DIR and never writing to the work tree:
    positionally), the JSON keys the generated `to_dict()` must produce for them (the
    overrides build the request through the generated models and send their JSON as is),
    and the private `create_chat_completion._get_kwargs(body=...)` whose result
-   overrides/chat_image/_wire.py reads by key. One request covering every key is built
+   chat_image._request reads by key. One request covering every key is built
    through the overrides and its JSON compared with what the gateway expects.
 
 Exit status: 0 the overrides fit, 1 they do not (each problem names the override and field).
@@ -23,6 +23,7 @@ Exit status: 0 the overrides fit, 1 they do not (each problem names the override
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -45,48 +46,46 @@ class Use:
     model: str
     field: str
     key: str
-    override: str
+    override: str  # where the override uses it, as `module:qualname`
     position: int | None = None  # Set when the override passes the field positionally.
 
 
 CONTRACT: Final = (
-    Use("ChatCompletionRequest", "model", "model", "overrides/chat_image/_wire.py: build_body"),
-    Use(
-        "ChatCompletionRequest", "messages", "messages", "overrides/chat_image/_wire.py: build_body"
-    ),
+    Use("ChatCompletionRequest", "model", "model", "chat_image._request:build_body"),
+    Use("ChatCompletionRequest", "messages", "messages", "chat_image._request:build_body"),
     Use(
         "ChatCompletionRequest",
         "max_tokens",
         "max_tokens",
-        "overrides/chat_image/_wire.py: build_body",
+        "chat_image._request:build_body",
     ),
-    Use("ChatMessage", "role", "role", "overrides/chat_image/_messages.py: _message_to_api"),
-    Use("ChatMessage", "content", "content", "overrides/chat_image/_messages.py: _message_to_api"),
-    Use("ContentPart", "type_", "type", "overrides/chat_image/_content.py: TextPart.to_api"),
-    Use("ContentPart", "text", "text", "overrides/chat_image/_content.py: TextPart.to_api"),
+    Use("ChatMessage", "role", "role", "chat_image._models.messages:_message_to_api"),
+    Use("ChatMessage", "content", "content", "chat_image._models.messages:_message_to_api"),
+    Use("ContentPart", "type_", "type", "chat_image._models.content:TextPart.to_api"),
+    Use("ContentPart", "text", "text", "chat_image._models.content:TextPart.to_api"),
     Use(
         "ContentPart",
         "image_url",
         "image_url",
-        "overrides/chat_image/_content.py: ImagePart.to_api",
+        "chat_image._models.content:ImagePart.to_api",
     ),
-    Use("ImageUrl", "url", "url", "overrides/chat_image/_content.py: _image_url_model", 0),
-    Use("ImageUrl", "detail", "detail", "overrides/chat_image/_content.py: _image_url_model", 1),
-    Use("ChatCompletionRequest", "stream", "stream", "overrides/chat_image/_wire.py: build_body"),
+    Use("ImageUrl", "url", "url", "chat_image._models.content:_image_url_model", 0),
+    Use("ImageUrl", "detail", "detail", "chat_image._models.content:_image_url_model", 1),
+    Use("ChatCompletionRequest", "stream", "stream", "chat_image._request:build_body"),
     Use(
         "ChatCompletionRequest",
         "stream_options",
         "stream_options",
-        "overrides/chat_image/_wire.py: build_body",
+        "chat_image._request:build_body",
     ),
     Use(
         "StreamOptions",
         "include_usage",
         "include_usage",
-        "overrides/chat_image/_wire.py: _stream_options",
+        "chat_image._request:_stream_options",
     ),
 )
-ENDPOINT_USER: Final = "overrides/chat_image/_wire.py: build_request"
+ENDPOINT_USER: Final = "chat_image._request:build_request"
 ENDPOINT_KEYS: Final = {"method": "post", "url": "/v1/chat/completions"}
 # One request through the overrides that exercises every key above, and its JSON.
 EXPECTED_JSON: Final = {
@@ -188,6 +187,23 @@ def check(tree: Path, mypy_cache: Path | None = None) -> Result:
     return Result(tree, run_mypy(tree, mypy_cache), run_contract(tree))
 
 
+def _resolves(reference: str) -> bool:
+    """Whether `module:qualname` names something importable. A module that exists but fails to
+    import against the tree under test counts as found: the other checks report that failure."""
+    module_name, _, qualname = reference.partition(":")
+    try:
+        target: object = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        return False
+    except Exception:
+        return True
+    for part in qualname.split("."):
+        if not hasattr(target, part):
+            return False
+        target = getattr(target, part)
+    return True
+
+
 # --- the probe: runs in its own interpreter with the tree first on sys.path ---------------
 
 
@@ -261,6 +277,12 @@ def probe(tree: Path) -> list[str]:
             f"{PACKAGE}.models has no {', '.join(used)}; it has {', '.join(present)}. If the "
             "generator now names them differently, map them in generator-config.yml"
         )
+    for reference in sorted({use.override for use in CONTRACT} | {ENDPOINT_USER}):
+        if not _resolves(reference):
+            problems.append(
+                f"{reference}: the contract names an override that does not exist; update "
+                "CONTRACT in scripts/check_overrides.py to where the code now is"
+            )
     for use in CONTRACT:
         model = getattr(api, use.model, None)
         if model is None:
@@ -277,7 +299,7 @@ def probe(tree: Path) -> list[str]:
                 f"not {use.position + 1}; {use.override} passes it by position"
             )
 
-    wire = importlib.import_module("chat_image._wire")
+    wire = importlib.import_module("chat_image._request")
     try:
         endpoint = importlib.import_module(f"{PACKAGE}.api.chat.create_chat_completion")
         get_kwargs = endpoint._get_kwargs

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scripts.paths import ROOT
 
-CORPUS = ROOT / "tests" / "spec_corpus"
+CORPUS = ROOT / "tests" / "pipeline" / "spec_corpus"
 EXIT = {"none": 0, "non-breaking": 1, "breaking": 2, "bad-input": 3}
 
 

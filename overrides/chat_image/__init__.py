@@ -14,38 +14,9 @@ from typing import TYPE_CHECKING, Any, Final
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._accumulate import ChatCompletionAccumulator
-    from ._aiohttp import DefaultAioHttpClient
-    from ._chunks import (
-        ChatCompletionChunk,
-        ChoiceDelta,
-        ChoiceDeltaToolCall,
-        ChunkChoice,
-        parse_chat_completion_chunk,
-    )
     from ._client import AsyncChatImage, ChatImage
-    from ._completion import (
-        ChatCompletion,
-        ChatCompletionMessage,
-        ChatCompletionMessageToolCall,
-        Choice,
-        CompletionTokensDetails,
-        Function,
-        PromptTokensDetails,
-        Usage,
-        parse_chat_completion,
-    )
-    from ._content import (
-        ContentPart,
-        ImageData,
-        ImageDetail,
-        ImagePart,
-        ImageURL,
-        TextPart,
-        UnknownPart,
-        parse_content_part,
-    )
-    from ._errors import (
+    from ._config import DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+    from ._exceptions import (
         APIConnectionError,
         APIError,
         APIResponseValidationError,
@@ -65,8 +36,37 @@ if TYPE_CHECKING:
         ResponseTooLargeError,
         UnprocessableEntityError,
     )
-    from ._images import MAX_IMAGE_BYTES, estimate_image_tokens
-    from ._messages import (
+    from ._images.checks import MAX_IMAGE_BYTES, estimate_image_tokens
+    from ._models.accumulate import ChatCompletionAccumulator
+    from ._models.chunk import (
+        ChatCompletionChunk,
+        ChoiceDelta,
+        ChoiceDeltaToolCall,
+        ChunkChoice,
+        parse_chat_completion_chunk,
+    )
+    from ._models.completion import (
+        ChatCompletion,
+        ChatCompletionMessage,
+        ChatCompletionMessageToolCall,
+        Choice,
+        CompletionTokensDetails,
+        Function,
+        PromptTokensDetails,
+        Usage,
+        parse_chat_completion,
+    )
+    from ._models.content import (
+        ContentPart,
+        ImageData,
+        ImageDetail,
+        ImagePart,
+        ImageURL,
+        TextPart,
+        UnknownPart,
+        parse_content_part,
+    )
+    from ._models.messages import (
         AssistantMessage,
         Message,
         Role,
@@ -74,19 +74,19 @@ if TYPE_CHECKING:
         UserMessage,
         parse_message,
     )
-    from ._options import CompletionParams, StreamOptions
-    from ._raw import RawResponse
+    from ._request import CompletionParams, StreamOptions
+    from ._response import RawResponse
     from ._retry import RetryEvent, RetryPolicy
-    from ._settings import DEFAULT_CONNECTION_LIMITS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
     from ._streaming import AsyncStream, Stream
-    from ._transport import RetryTransport
+    from ._transports.aiohttp import DefaultAioHttpClient
+    from ._transports.retry import RetryTransport
 
 # `import chat_image` loads nothing else: each name's module is imported when the name is
 # first used (PEP 562), so a program pays only for what it touches. Module -> its names.
 _LAZY: Final[dict[str, tuple[str, ...]]] = {
-    "_accumulate": ("ChatCompletionAccumulator",),
-    "_aiohttp": ("DefaultAioHttpClient",),
-    "_chunks": (
+    "_models.accumulate": ("ChatCompletionAccumulator",),
+    "_transports.aiohttp": ("DefaultAioHttpClient",),
+    "_models.chunk": (
         "ChatCompletionChunk",
         "ChoiceDelta",
         "ChoiceDeltaToolCall",
@@ -97,7 +97,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "AsyncChatImage",
         "ChatImage",
     ),
-    "_completion": (
+    "_models.completion": (
         "ChatCompletion",
         "ChatCompletionMessage",
         "ChatCompletionMessageToolCall",
@@ -108,7 +108,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "Usage",
         "parse_chat_completion",
     ),
-    "_content": (
+    "_models.content": (
         "ContentPart",
         "ImageData",
         "ImageDetail",
@@ -118,7 +118,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "UnknownPart",
         "parse_content_part",
     ),
-    "_errors": (
+    "_exceptions": (
         "APIConnectionError",
         "APIError",
         "APIResponseValidationError",
@@ -138,11 +138,11 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "ResponseTooLargeError",
         "UnprocessableEntityError",
     ),
-    "_images": (
+    "_images.checks": (
         "MAX_IMAGE_BYTES",
         "estimate_image_tokens",
     ),
-    "_messages": (
+    "_models.messages": (
         "AssistantMessage",
         "Message",
         "Role",
@@ -150,16 +150,16 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "UserMessage",
         "parse_message",
     ),
-    "_options": (
+    "_request": (
         "CompletionParams",
         "StreamOptions",
     ),
-    "_raw": ("RawResponse",),
+    "_response": ("RawResponse",),
     "_retry": (
         "RetryEvent",
         "RetryPolicy",
     ),
-    "_settings": (
+    "_config": (
         "DEFAULT_CONNECTION_LIMITS",
         "DEFAULT_MAX_RETRIES",
         "DEFAULT_TIMEOUT",
@@ -168,7 +168,7 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "AsyncStream",
         "Stream",
     ),
-    "_transport": ("RetryTransport",),
+    "_transports.retry": ("RetryTransport",),
 }
 _MODULE_OF: Final = {name: module for module, names in _LAZY.items() for name in names}
 

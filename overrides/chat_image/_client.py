@@ -23,27 +23,39 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, SupportsIndex, U
 
 import httpx
 
-from ._errors import ChatImageError, InvalidInputError, status_error, transport_error
-from ._extensions import (
+from ._base_client import (
     DEADLINE_EXTENSION,
     MAX_RETRIES_EXTENSION,
     RETRIES_TAKEN_EXTENSION,
     STREAM_EXTENSION,
     TOTAL_TIMEOUT_EXTENSION,
 )
-from ._options import BODY_OPTIONS, CompletionParams, StreamOptions, check_param_names
-from ._settings import (
+from ._config import (
     DEFAULT_LIMITS,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     Settings,
-    check_headers,
-    check_max_retries,
-    check_seconds,
     to_timeout,
 )
+from ._exceptions import ChatImageError, status_error, transport_error
+from ._request import (
+    BODY_OPTIONS,
+    CompletionParams,
+    RequestBody,
+    StreamOptions,
+    build_body,
+    build_request,
+    check_param_names,
+)
+from ._response import read_completion
+from ._validation import (
+    check_headers,
+    check_http_client,
+    check_max_response_bytes,
+    check_max_retries,
+    check_seconds,
+)
 from ._version import __version__
-from ._wire import RequestBody, build_body, build_request, read_completion
 
 # What only some programs need is imported where it is first needed, not here: the retry
 # machinery when a client is made, streaming when a call streams, asyncio when an async
@@ -51,9 +63,9 @@ from ._wire import RequestBody, build_body, build_request, read_completion
 if TYPE_CHECKING:
     from chat_image_api import AuthenticatedClient
 
-    from ._chunks import ChatCompletionChunk
-    from ._completion import ChatCompletion
-    from ._raw import RawResponse
+    from ._models.chunk import ChatCompletionChunk
+    from ._models.completion import ChatCompletion
+    from ._response import RawResponse
     from ._retry import OnRetry, RetryPolicy
     from ._streaming import AsyncStream, Stream
 
@@ -75,21 +87,6 @@ def _timeout_for(
     ):
         return http_client.timeout
     return timeout
-
-
-def _check_http_client(
-    http_client: object, expected: type[httpx.Client] | type[httpx.AsyncClient]
-) -> None:
-    if http_client is not None and not isinstance(http_client, expected):
-        raise InvalidInputError(
-            "http_client", f"expected an {expected.__name__}, got {type(http_client).__name__}"
-        )
-
-
-def _check_max_response_bytes(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInputError("max_response_bytes", f"expected a positive integer, got {value!r}")
-    return value
 
 
 def _check_open(http: httpx.Client | httpx.AsyncClient) -> None:
@@ -153,7 +150,7 @@ class _BaseClient:
         )
         self._retry_policy = retry_policy or RetryPolicy()
         self._total_timeout = check_seconds("total_timeout", total_timeout)
-        self._max_response_bytes = _check_max_response_bytes(max_response_bytes)
+        self._max_response_bytes = check_max_response_bytes(max_response_bytes)
         # Told of each retry before its wait: how a batch runner sees 429s and their headers.
         self._on_retry = on_retry
         default_headers = check_headers("default_headers", default_headers)
@@ -172,7 +169,7 @@ class _BaseClient:
         """The generated client, with a pool (and retry transport) of its own."""
         from chat_image_api import AuthenticatedClient
 
-        from ._transport import RetryTransport
+        from ._transports.retry import RetryTransport
 
         # The httpx client the generated one builds carries these headers itself (it adds
         # the Authorization); only a caller's own httpx client needs them on each request.
@@ -347,7 +344,7 @@ class ChatImage(_BaseClient):
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        _check_http_client(http_client, httpx.Client)
+        check_http_client(http_client, httpx.Client)
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -382,9 +379,9 @@ class ChatImage(_BaseClient):
 
         `response.extensions["chat_image.retries_taken"]` says how many retries it took.
         """
-        from . import _deadline
-        from ._answer import read_body
+        from ._response import read_body
         from ._retry import retry_sync
+        from ._transports import deadline as _deadline
 
         http = self._http()
         _check_open(http)
@@ -488,7 +485,7 @@ class AsyncChatImage(_BaseClient):
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        _check_http_client(http_client, httpx.AsyncClient)
+        check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -500,8 +497,8 @@ class AsyncChatImage(_BaseClient):
             total_timeout=total_timeout,
             max_response_bytes=max_response_bytes,
         )
-        from ._aiohttp import DefaultAioHttpClient
         from ._retry import asyncio_sleep
+        from ._transports.aiohttp import DefaultAioHttpClient
 
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], Awaitable[object]] = asyncio_sleep
@@ -561,9 +558,9 @@ class AsyncChatImage(_BaseClient):
         """`ChatImage._send`, awaited."""
         import asyncio
 
-        from . import _deadline
-        from ._answer import aread_body
+        from ._response import aread_body
         from ._retry import retry_async
+        from ._transports import deadline as _deadline
 
         http = self._http()
         _check_open(http)
@@ -705,7 +702,7 @@ class _RawCompletions:
     def create(self, **params: Unpack[CompletionParams]) -> RawResponse:
         """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
         client = self._client
-        from ._raw import RawResponse
+        from ._response import RawResponse
 
         request, retries = client._prepare(client._http(), False, None, params)
         return RawResponse(client._send(request, retries, stream=False))
@@ -767,7 +764,7 @@ class _AsyncRawCompletions:
     async def create(self, **params: Unpack[CompletionParams]) -> RawResponse:
         """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
         client = self._client
-        from ._raw import RawResponse
+        from ._response import RawResponse
 
         request, retries = client._prepare(client._http(), False, None, params)
         return RawResponse(await client._send(request, retries, stream=False))

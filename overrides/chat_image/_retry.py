@@ -28,7 +28,7 @@ from typing import Final, TypeAlias
 import attrs
 import httpx
 
-from ._extensions import RETRIES_TAKEN_EXTENSION
+from ._base_client import RETRIES_TAKEN_EXTENSION
 
 __all__ = [
     "RETRIES_TAKEN_EXTENSION",

@@ -17,17 +17,17 @@ from typing import Final, Generic, Self, TypeVar
 
 import httpx
 
-from ._accumulate import ChatCompletionAccumulator
-from ._chunks import ChatCompletionChunk, chunk_of_completion, parse_chat_completion_chunk
-from ._completion import ChatCompletion, ResponseShapeError, parse_chat_completion
-from ._errors import (
+from ._base_client import retries_taken
+from ._exceptions import (
     APIResponseValidationError,
     ChatImageError,
-    request_id_of,
     stream_error,
     transport_error,
 )
-from ._extensions import retries_taken
+from ._models.accumulate import ChatCompletionAccumulator
+from ._models.chunk import ChatCompletionChunk, chunk_of_completion, parse_chat_completion_chunk
+from ._models.completion import ChatCompletion, ResponseShapeError, parse_chat_completion
+from ._redact import request_id_of
 from ._sse import ServerSentEvent, SSEDecoder
 
 __all__ = ["AsyncStream", "Stream"]

@@ -10,8 +10,9 @@ import os
 
 import attrs
 
+from .._models.messages import is_url
 from ._estimate import estimate_file_tokens, estimate_text_tokens
-from ._items import BatchItem, Shard, is_url, iter_input
+from ._items import BatchItem, Shard, iter_input
 from ._journal import read_state
 
 __all__ = ["DryRunReport", "dry_run"]

@@ -10,8 +10,10 @@ import os
 from collections.abc import Iterable
 from typing import Final
 
-from .._errors import InvalidImageError
-from .._images import LOW_DETAIL_TOKENS, estimate_image_tokens, header_size, image_size
+from .._exceptions import InvalidImageError
+from .._images.checks import LOW_DETAIL_TOKENS, estimate_image_tokens, header_size, image_size
+from .._models.content import ImageData, ImagePart, TextPart
+from .._models.messages import Message
 
 __all__ = ["estimate_file_tokens", "estimate_text_tokens"]
 
@@ -42,3 +44,29 @@ def estimate_file_tokens(path: str | os.PathLike[str], detail: str | None) -> in
     except (OSError, InvalidImageError):
         return None
     return estimate_image_tokens(*size, detail)
+
+
+# An image behind a URL has no size here: count it as 1024 x 1024 at high detail.
+_URL_IMAGE_TOKENS: Final = estimate_image_tokens(1024, 1024, "high")
+
+
+def estimate_request_tokens(messages: list[Message], max_tokens: int) -> int:
+    """What --tpm counts for a request: images, text, and the answer's `max_tokens`."""
+    texts: list[str] = []
+    image_tokens = 0
+    for message in messages:
+        content = message.content
+        if content is None:
+            continue
+        if isinstance(content, str):
+            texts.append(content)
+            continue
+        for part in content:
+            if isinstance(part, TextPart):
+                texts.append(part.text)
+            elif isinstance(part, ImagePart) and isinstance(part.image_url, ImageData):
+                image_tokens += part.estimate_tokens()
+            elif isinstance(part, ImagePart):
+                low = part.image_url.detail == "low"
+                image_tokens += part.estimate_tokens() if low else _URL_IMAGE_TOKENS
+    return estimate_text_tokens(texts) + image_tokens + max_tokens

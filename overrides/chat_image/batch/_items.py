@@ -7,6 +7,7 @@ that is not valid) comes out as an `InputProblem`, never as an exception.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -16,9 +17,11 @@ from typing import Any, Final
 
 import attrs
 
-from .._content import ImageDetail
-from .._errors import InvalidInputError
-from .._images import sniff_media_type
+from .._exceptions import InvalidInputError
+from .._images.checks import sniff_media_type
+from .._images.file import ImageFile
+from .._models.content import ImageDetail
+from .._models.messages import is_url
 
 __all__ = [
     "BatchItem",
@@ -30,7 +33,6 @@ __all__ = [
 
 _HEAD_BYTES: Final = 16
 _DETAILS: Final = ("auto", "low", "high")
-_URL_PREFIXES: Final = ("http://", "https://", "data:")
 
 
 def _check_images(_: object, __: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
@@ -84,10 +86,6 @@ def parse_shard(text: str) -> Shard:
     if not slash or not 1 <= k <= n:
         raise InvalidInputError("--shard", f"expected K/N with 1 <= K <= N, got {text!r}")
     return Shard(k, n)
-
-
-def is_url(image: str) -> bool:
-    return image.startswith(_URL_PREFIXES)
 
 
 def _iter_folder(root: Path) -> Iterator[BatchItem | InputProblem]:
@@ -189,3 +187,26 @@ def iter_input(
     for entry in found:
         if shard is None or isinstance(entry, InputProblem) or entry.id in shard:
             yield entry
+
+
+# Files up to this size are read on the event loop; bigger ones in a thread.
+_READ_INLINE_BYTES: Final = 1 << 20
+
+
+async def read_image(image: str) -> bytes | str:
+    """A URL as is, or the file's bytes (checked as an image, and against the size limit
+    unless resizing will shrink it later)."""
+    if is_url(image):
+        return image
+    try:
+        small = os.stat(image).st_size <= _READ_INLINE_BYTES
+    except OSError:
+        small = True  # ImageFile.check says what is wrong with it
+    if small:
+        return _read_file(image)
+    return await asyncio.to_thread(_read_file, image)
+
+
+def _read_file(path: str) -> bytes:
+    # No size limit here: resizing may shrink it; the part made from the bytes checks it.
+    return ImageFile.check(path, check_limit=False).read()

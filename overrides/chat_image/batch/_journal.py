@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from .._errors import ChatImageError
+from .._exceptions import ChatImageError
 
 __all__ = ["Done", "Journal", "JournalBusyError", "read_state"]
 

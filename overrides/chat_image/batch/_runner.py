@@ -10,118 +10,46 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
-import json
 import os
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Final
 
-import attrs
 import httpx
 
 from .._client import AsyncChatImage
-from .._completion import ChatCompletion
-from .._content import ContentPart, ImageData, ImageDetail, ImagePart, TextPart
-from .._errors import APIError, InvalidInputError, MissingExtraError
-from .._image_file import ImageFile
-from .._images import estimate_image_tokens
-from .._messages import Message, SystemMessage, UserMessage
+from .._exceptions import APIError, InvalidInputError, MissingExtraError
+from .._models.completion import ChatCompletion
+from .._models.content import ImageDetail
+from .._models.messages import Message, prompt_messages
 from .._retry import RetryEvent
-from ._estimate import estimate_text_tokens
-from ._items import BatchItem, InputProblem, Shard, is_url, iter_input
+from .._validation import check_positive
+from ._estimate import estimate_request_tokens
+from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
 from ._journal import Journal
 from ._limits import Limiter
+from ._models import BatchSummary, Progress, RunOptions
+from ._output import answer_fields, error_fields, input_hash
 
 __all__ = ["DEFAULT_BATCH_RETRIES", "DEFAULT_MAX_TOKENS", "BatchSummary", "Progress", "run_batch"]
 
 DEFAULT_MAX_TOKENS: Final = 300
 # More than the client's 2: in a long run, a rate-limited item should wait its turn, not fail.
 DEFAULT_BATCH_RETRIES: Final = 5
-# Files up to this size are read on the event loop; bigger ones in a thread.
-_READ_INLINE_BYTES: Final = 1 << 20
-# An image behind a URL has no size here: count it as 1024 x 1024 at high detail.
-_URL_IMAGE_TOKENS: Final = estimate_image_tokens(1024, 1024, "high")
 
 # The retries of the item the current task is sending, counted by the client's on_retry.
 _RETRIES: contextvars.ContextVar[list[int]] = contextvars.ContextVar("chat_image_batch_retries")
 
 
-@attrs.define
-class Progress:
-    """Counts so far, passed to `on_progress` after each item (mutable: do not keep it)."""
-
-    total: int | None = None
-    done: int = 0
-    ok: int = 0
-    failed: Counter[str] = attrs.field(factory=Counter)
-    skipped: int = 0
-    # Of the skipped, those whose last answer was an error (redone with retry_failed).
-    skipped_failed: int = 0
-    redone_changed: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    started: float = attrs.field(factory=time.monotonic)
-
-    @property
-    def failures(self) -> int:
-        return sum(self.failed.values())
-
-
-@attrs.frozen
-class BatchSummary:
-    """How a run ended. `skipped` counts items already in the output; `problems` what was not
-    an item (files that are not images, invalid manifest lines)."""
-
-    total: int
-    ok: int
-    failed: Mapping[str, int]
-    skipped: int
-    skipped_failed: int
-    redone_changed: int
-    not_done: int
-    tokens_in: int
-    tokens_out: int
-    wall_s: float
-    slowdowns: int
-    repaired: bool
-    interrupted: bool
-    problems: int
-    bad_input: int
-
-    @property
-    def failures(self) -> int:
-        return sum(self.failed.values())
-
-
-@attrs.frozen
-class _Options:
-    prompt: str | None
-    system: str | None
-    model: str | None
-    max_tokens: int
-    detail: ImageDetail | None
-    resize: bool
-    retry_failed: bool
-
-
 def default_http_client() -> httpx.AsyncClient | None:
     """`DefaultAioHttpClient()` when the aiohttp extra is installed: at a batch's concurrency
     it is several times faster than httpx's own pool. None (httpx's pool) without it."""
-    from .._aiohttp import DefaultAioHttpClient
+    from .._transports.aiohttp import DefaultAioHttpClient
 
     try:
         return DefaultAioHttpClient()
     except MissingExtraError:
         return None
-
-
-def _check_positive(name: str, value: object, *, optional: bool = False) -> None:
-    if optional and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InvalidInputError(name, f"expected a positive number, got {value!r}")
 
 
 async def run_batch(
@@ -158,11 +86,11 @@ async def run_batch(
     flight get `grace` seconds to finish, then are cancelled and left for the next run.
     Bad arguments raise InvalidInputError before anything is sent.
     """
-    _check_positive("concurrency", concurrency)
-    _check_positive("rpm", rpm, optional=True)
-    _check_positive("tpm", tpm, optional=True)
-    _check_positive("max_tokens", max_tokens)
-    options = _Options(prompt, system, model, max_tokens, detail, resize, retry_failed)
+    check_positive("concurrency", concurrency)
+    check_positive("rpm", rpm, optional=True)
+    check_positive("tpm", tpm, optional=True)
+    check_positive("max_tokens", max_tokens)
+    options = RunOptions(prompt, system, model, max_tokens, detail, resize, retry_failed)
     limiter = Limiter(concurrency=concurrency, rpm=rpm, tpm=tpm)
 
     def heard(event: RetryEvent) -> None:
@@ -201,8 +129,9 @@ async def run_batch(
     async with client:
         journal = Journal(output)
         try:
-            runner = _Runner(options, journal, limiter, progress, tpm is not None, on_progress)
-            runner.client = client
+            runner = _Runner(
+                client, options, journal, limiter, progress, tpm is not None, on_progress
+            )
             interrupted = await runner.run(
                 iter_input(source, shard),
                 concurrency,
@@ -236,7 +165,8 @@ async def run_batch(
 class _Runner:
     def __init__(
         self,
-        options: _Options,
+        client: AsyncChatImage,
+        options: RunOptions,
         journal: Journal,
         limiter: Limiter,
         progress: Progress,
@@ -249,7 +179,7 @@ class _Runner:
         self.progress = progress
         self.count_tokens = count_tokens
         self.on_progress = on_progress
-        self.client: AsyncChatImage | None = None
+        self.client = client
 
     async def run(
         self,
@@ -326,14 +256,20 @@ class _Runner:
                 raise InvalidInputError("prompt", "none for this item; give --prompt")
             if model is None:
                 raise InvalidInputError("model", "none for this item; give --model")
-            images = [await _read(image) for image in item.images]
-            base["input_hash"] = _input_hash(options, prompt, model, max_tokens, detail, images)
+            images = [await read_image(image) for image in item.images]
+            base["input_hash"] = input_hash(options, prompt, model, max_tokens, detail, images)
             if self._already_done(item.id, base["input_hash"]):
                 self.progress.skipped += 1
                 self._tick()
                 return
-            messages = _messages(options, prompt, detail, item.images, images)
-            tokens = _estimate(messages, max_tokens) if self.count_tokens else 0
+            messages = prompt_messages(
+                prompt,
+                zip(item.images, images, strict=True),
+                system=options.system,
+                detail=detail,
+                resize=options.resize,
+            )
+            tokens = estimate_request_tokens(messages, max_tokens) if self.count_tokens else 0
         except InvalidInputError as exc:
             # Bad input of one item (a missing image, say) is its error line, not the run's end.
             if self._already_done(item.id, None):
@@ -368,7 +304,6 @@ class _Runner:
         tokens: int,
         started: float,
     ) -> None:
-        assert self.client is not None
         retries = [0]
         _RETRIES.set(retries)
         await self.limiter.acquire(tokens)
@@ -398,36 +333,14 @@ class _Runner:
         progress = self.progress
         record = dict(base)
         if isinstance(outcome, ChatCompletion):
-            choice = outcome.choices[0] if outcome.choices else None
-            usage = outcome.usage
-            record |= {
-                "status": "ok",
-                "content": choice.message.content if choice else None,
-                "finish_reason": choice.finish_reason if choice else None,
-                "usage": None
-                if usage is None
-                else {
-                    "prompt_tokens": usage.prompt_tokens,
-                    "completion_tokens": usage.completion_tokens,
-                    "total_tokens": usage.total_tokens,
-                },
-                "model": outcome.model,
-                "request_id": request_id,
-            }
+            record |= answer_fields(outcome, request_id)
             progress.ok += 1
+            usage = outcome.usage
             if usage is not None:
                 progress.tokens_in += usage.prompt_tokens or 0
                 progress.tokens_out += usage.completion_tokens or 0
         else:
-            record |= {
-                "status": "error",
-                "error": {
-                    "type": type(outcome).__name__,
-                    "message": str(outcome),
-                    "status_code": getattr(outcome, "status_code", None),
-                },
-                "request_id": getattr(outcome, "request_id", None),
-            }
+            record |= error_fields(outcome)
             progress.failed[type(outcome).__name__] += 1
         record["attempts"] = attempts
         record["latency_s"] = round(time.monotonic() - started, 3)
@@ -438,90 +351,3 @@ class _Runner:
         self.progress.done += 1
         if self.on_progress is not None:
             self.on_progress(self.progress)
-
-
-async def _read(image: str) -> bytes | str:
-    """A URL as is, or the file's bytes (checked as an image, and against the size limit
-    unless resizing will shrink it later)."""
-    if is_url(image):
-        return image
-    try:
-        small = os.stat(image).st_size <= _READ_INLINE_BYTES
-    except OSError:
-        small = True  # ImageFile.check says what is wrong with it
-    if small:
-        return _read_file(image)
-    return await asyncio.to_thread(_read_file, image)
-
-
-def _read_file(path: str) -> bytes:
-    # No size limit here: resizing may shrink it; the part made from the bytes checks it.
-    return ImageFile.check(path, check_limit=False).read()
-
-
-def _input_hash(
-    options: _Options,
-    prompt: str,
-    model: str,
-    max_tokens: int,
-    detail: str | None,
-    images: list[bytes | str],
-) -> str:
-    """What decides the answer: an image's bytes (or URL), the request's text and options."""
-    described = {
-        "prompt": prompt,
-        "system": options.system,
-        "model": model,
-        "max_tokens": max_tokens,
-        "detail": detail,
-        "resize": options.resize,
-        "images": [
-            image if isinstance(image, str) else hashlib.sha256(image).hexdigest()
-            for image in images
-        ],
-    }
-    canonical = json.dumps(described, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _messages(
-    options: _Options,
-    prompt: str,
-    detail: ImageDetail | None,
-    names: tuple[str, ...],
-    images: list[bytes | str],
-) -> list[Message]:
-    parts: list[ContentPart] = [TextPart(prompt)]
-    for name, image in zip(names, images, strict=True):
-        if isinstance(image, str):
-            parts.append(ImagePart.from_url(image, detail))
-            continue
-        try:
-            parts.append(ImagePart(ImageData.from_bytes(image, detail, resize=options.resize)))
-        except InvalidInputError as exc:
-            raise InvalidInputError("image", f"{name!r}: {exc.problem}") from None
-    messages: list[Message] = [SystemMessage(options.system)] if options.system else []
-    messages.append(UserMessage(parts))
-    return messages
-
-
-def _estimate(messages: list[Message], max_tokens: int) -> int:
-    """What --tpm counts for a request: images, text, and the answer's `max_tokens`."""
-    texts: list[str] = []
-    image_tokens = 0
-    for message in messages:
-        content = message.content
-        if content is None:
-            continue
-        if isinstance(content, str):
-            texts.append(content)
-            continue
-        for part in content:
-            if isinstance(part, TextPart):
-                texts.append(part.text)
-            elif isinstance(part, ImagePart) and isinstance(part.image_url, ImageData):
-                image_tokens += part.estimate_tokens()
-            elif isinstance(part, ImagePart):
-                low = part.image_url.detail == "low"
-                image_tokens += part.estimate_tokens() if low else _URL_IMAGE_TOKENS
-    return estimate_text_tokens(texts) + image_tokens + max_tokens

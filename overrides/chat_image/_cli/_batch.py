@@ -1,0 +1,163 @@
+"""`chat-image batch`: a folder or JSONL manifest answered into JSONL, resumably.
+
+The batch runner is imported only when this command runs, so `ask` starts as fast as the client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ._common import PROBLEMS_SHOWN, UsageError, read_api_key, resolve_model, say
+
+if TYPE_CHECKING:
+    from ..batch import BatchSummary, Shard
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    batch = commands.add_parser(
+        "batch", parents=[common], help="answer a folder or JSONL manifest into JSONL, resumably"
+    )
+    batch.add_argument("input", metavar="INPUT", help="a folder of images or a JSONL manifest")
+    batch.add_argument("--output", "-o", help="JSONL answers; running again resumes")
+    batch.add_argument("--prompt", help="what to ask of each image (a manifest line may override)")
+    batch.add_argument("--concurrency", type=int, default=8, help="requests in flight (8)")
+    batch.add_argument("--rpm", type=float, help="requests per minute, at most")
+    batch.add_argument("--tpm", type=float, help="estimated tokens per minute, at most")
+    batch.add_argument("--dry-run", action="store_true", help="count and estimate; send nothing")
+    batch.add_argument("--retry-failed", action="store_true", help="redo items that failed")
+    batch.add_argument("--shard", metavar="K/N", help="take the K-th of N stable parts")
+    batch.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ..batch import dry_run, parse_shard
+
+    shard = parse_shard(args.shard) if args.shard else None
+    source = Path(args.input)
+    folder = source.is_dir()
+    if not folder and not source.is_file():
+        raise UsageError(f"INPUT {args.input!r}: no such folder or file")
+    if folder and not args.prompt:
+        raise UsageError("a folder needs --prompt: what to ask of each image")
+    model = resolve_model(args, required=folder)
+    if args.dry_run:
+        report = dry_run(
+            source,
+            args.output,
+            prompt=args.prompt,
+            system=args.system,
+            detail=args.detail,
+            max_tokens=args.max_tokens,
+            shard=shard,
+        )
+        out.write(
+            f"items: {report.items} ({report.already_ok} already ok in the output, "
+            f"{report.to_send} to send)\n"
+            f"images: {report.images}"
+            + (f" ({report.unsized_images} of unknown size)" if report.unsized_images else "")
+            + f"\nestimated input tokens: {report.input_tokens}\n"
+            f"max output tokens: {report.max_output_tokens}\n"
+            f"skipped input: {report.problems}\n"
+        )
+        return 2 if report.bad_input else 0
+    if not args.output:
+        raise UsageError("--output FILE is needed (JSONL; running again resumes)")
+    return asyncio.run(_run_batch(args, source, model, shard, err))
+
+
+async def _run_batch(
+    args: argparse.Namespace, source: Path, model: str | None, shard: Shard | None, err: TextIO
+) -> int:
+    from ..batch import DEFAULT_BATCH_RETRIES, InputProblem, run_batch
+    from ..batch._progress import ProgressReporter
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def interrupt() -> None:
+        say(err, "stopping: finishing the requests in flight (Ctrl-C again to quit now)")
+        stop.set()
+        # A second Ctrl-C raises KeyboardInterrupt as usual.
+        loop.remove_signal_handler(signal.SIGINT)
+
+    loop.add_signal_handler(signal.SIGINT, interrupt)
+    shown = 0
+
+    def problem(found: InputProblem) -> None:
+        nonlocal shown
+        shown += 1
+        if shown <= PROBLEMS_SHOWN:
+            say(err, f"skipped {found.where}: {found.problem}")
+        elif shown == PROBLEMS_SHOWN + 1:
+            say(err, "more skipped input: counted in the summary")
+
+    reporter = ProgressReporter(err)
+    retries = DEFAULT_BATCH_RETRIES if args.max_retries is None else args.max_retries
+    try:
+        summary = await run_batch(
+            source,
+            args.output,
+            prompt=args.prompt,
+            model=model,
+            max_tokens=args.max_tokens,
+            detail=args.detail,
+            system=args.system,
+            resize=args.resize,
+            concurrency=args.concurrency,
+            rpm=args.rpm,
+            tpm=args.tpm,
+            retry_failed=args.retry_failed,
+            shard=shard,
+            max_retries=retries,
+            api_key=read_api_key(args),
+            base_url=args.base_url,
+            on_progress=reporter.update,
+            on_problem=problem,
+            on_event=lambda message: say(err, message),
+            stop=stop,
+        )
+    finally:
+        reporter.close()
+    _summarize(summary, err)
+    if summary.interrupted:
+        return 130
+    if summary.bad_input:
+        return 2
+    return 1 if summary.failures or summary.skipped_failed else 0
+
+
+def _summarize(summary: BatchSummary, err: TextIO) -> None:
+    failed = ", ".join(f"{name}: {count}" for name, count in sorted(summary.failed.items()))
+    lines = [
+        f"summary: {summary.total} items in {summary.wall_s:.1f} s"
+        + (" (interrupted)" if summary.interrupted else ""),
+        f"  ok: {summary.ok}",
+        f"  failed: {summary.failures}" + (f" ({failed})" if failed else ""),
+        f"  skipped: {summary.skipped} already in the output"
+        + (
+            f" ({summary.skipped_failed} failed before: --retry-failed redoes them)"
+            if summary.skipped_failed
+            else ""
+        ),
+    ]
+    if summary.redone_changed:
+        lines.append(f"  redone: {summary.redone_changed} whose input changed since its answer")
+    if summary.not_done:
+        lines.append(f"  not done: {summary.not_done} (run again to resume)")
+    if summary.problems:
+        lines.append(f"  skipped input: {summary.problems} (not images, or invalid manifest lines)")
+    if summary.slowdowns:
+        lines.append(f"  slowed down for rate limits: {summary.slowdowns} times")
+    if summary.repaired:
+        lines.append("  repaired: the output's torn last line was cut off")
+    lines.append(f"  tokens: {summary.tokens_in} in, {summary.tokens_out} out")
+    err.write("\n".join(lines) + "\n")
+    err.flush()

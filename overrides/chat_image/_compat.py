@@ -1,0 +1,89 @@
+"""Every reach into another package's internals, in one place.
+
+httpx gives no public way to put a network backend under its pool, to hand a body it did not
+read to a response, or to build the default transport of a subclass; the generated client
+gives no public request builder without sending. Each reach is a function here that fails
+loudly (`CompatError`) when an upgrade moves its target, and tests/client/test_compat.py checks
+each against the installed versions, so a moved internal is found by the suite, not by users.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+import httpcore
+import httpx
+
+from chat_image_api.api.chat import create_chat_completion
+
+if TYPE_CHECKING:
+    from chat_image_api.models import ChatCompletionRequest
+
+__all__ = [
+    "TRANSPORT_HOOKS",
+    "CompatError",
+    "endpoint_kwargs",
+    "keep_content",
+    "network_backend",
+    "set_network_backend",
+]
+
+# The methods `httpx.AsyncClient` calls to build its transports, which `DefaultAioHttpClient`
+# overrides to put aiohttp under them (as httpx-aiohttp's own client does).
+TRANSPORT_HOOKS: Final = ("_init_transport", "_init_proxy_transport")
+
+
+class CompatError(RuntimeError):
+    """An internal of httpx, httpcore or the generated client is not where it was."""
+
+
+def endpoint_kwargs(body: ChatCompletionRequest) -> dict[str, Any]:
+    """The generated endpoint's method, url, headers and JSON for `body`, without sending it."""
+    build = getattr(create_chat_completion, "_get_kwargs", None)
+    if build is None:
+        raise CompatError("chat_image_api.api.chat.create_chat_completion._get_kwargs is gone")
+    kwargs: dict[str, Any] = build(body=body)
+    return kwargs
+
+
+def keep_content(response: httpx.Response, content: bytes) -> None:
+    """Give `response` the body read by hand, as `Response.read()` would (`.content`, `.text`)."""
+    if "_content" not in vars(response) and not hasattr(httpx.Response, "content"):
+        raise CompatError("httpx.Response keeps its body elsewhere than _content")
+    response._content = content
+
+
+def _pool(transport: httpx.HTTPTransport | httpx.AsyncHTTPTransport) -> Any:
+    pool = getattr(transport, "_pool", None)
+    if pool is None or not hasattr(pool, "_network_backend"):
+        raise CompatError(
+            f"{type(transport).__name__}._pool._network_backend is gone: httpx or httpcore moved "
+            "the pool's network backend"
+        )
+    return pool
+
+
+def network_backend(
+    transport: httpx.HTTPTransport | httpx.AsyncHTTPTransport,
+) -> httpcore.NetworkBackend | httpcore.AsyncNetworkBackend:
+    """The network backend under `transport`'s connection pool."""
+    backend: httpcore.NetworkBackend | httpcore.AsyncNetworkBackend = _pool(
+        transport
+    )._network_backend
+    return backend
+
+
+def set_network_backend(
+    transport: httpx.HTTPTransport | httpx.AsyncHTTPTransport,
+    backend: httpcore.NetworkBackend | httpcore.AsyncNetworkBackend,
+) -> None:
+    """Put `backend` under `transport`'s connection pool (httpx takes none as an argument)."""
+    _pool(transport)._network_backend = backend
+
+
+def check_transport_hooks() -> None:
+    """`CompatError` unless `httpx.AsyncClient` still builds its transports through the hooks
+    `DefaultAioHttpClient` overrides (else the override would silently do nothing)."""
+    for name in TRANSPORT_HOOKS:
+        if not callable(getattr(httpx.AsyncClient, name, None)):
+            raise CompatError(f"httpx.AsyncClient.{name} is gone: DefaultAioHttpClient needs it")

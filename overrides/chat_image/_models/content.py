@@ -1,0 +1,475 @@
+"""Content parts: the union of part types the upstream spec leaves as one loose object.
+
+The generator ignores OpenAPI discriminators, so parsing dispatches on `type` here. A part
+whose type this version does not know is kept verbatim as `UnknownPart` and sent back
+unchanged, rather than being forced into a class that would drop its fields.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final, Literal, TypeAlias, get_args
+from urllib.parse import urlsplit
+
+import attrs
+
+from chat_image_api import models as api
+from chat_image_api.types import UNSET
+
+from .._exceptions import InvalidInputError
+from .._images.checks import (
+    LOW_DETAIL_TOKENS,
+    check_image_bytes,
+    check_size,
+    estimate_image_tokens,
+    image_size,
+    resize_for_detail,
+    sniff_media_type,
+)
+from .._images.file import ImageFile
+from .._validation import check_json
+
+__all__ = [
+    "ContentPart",
+    "ImageData",
+    "ImageDetail",
+    "ImagePart",
+    "ImageURL",
+    "TextPart",
+    "UnknownPart",
+    "parse_content_part",
+]
+
+ImageDetail: TypeAlias = Literal["auto", "low", "high"]
+IMAGE_DETAILS: Final[frozenset[str]] = frozenset(get_args(ImageDetail))
+# Only the head of a data URL is checked: scanning a 20 MB payload would cost a copy's worth
+# of time for no gain, and the gateway decodes it anyway.
+_DATA_URL_HEAD = re.compile(r"data:image/[A-Za-z0-9.+-]+;base64,", re.ASCII)
+
+
+def _empty_extra() -> Mapping[str, Any]:
+    return {}
+
+
+def _check_str(field: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
+
+
+def check_image_url(url: object) -> None:
+    """Refuse what the gateway cannot fetch or decode, without echoing a data URL's payload."""
+    _check_str("url", url)
+    assert isinstance(url, str)
+    head = url[:64]
+    lowered = head.lower()
+    if lowered.startswith(("https://", "http://")):
+        if not urlsplit(head).netloc:
+            raise InvalidInputError("url", f"{head!r} has no host")
+        return
+    if lowered.startswith("data:"):
+        if not _DATA_URL_HEAD.match(head):
+            raise InvalidInputError(
+                "url", "a data URL must start with data:image/<type>;base64, (e.g. image/png)"
+            )
+        return
+    scheme = head.split(":", 1)[0] if ":" in head else ""
+    shown = f"scheme {scheme!r}" if scheme else f"{head[:40]!r} (no scheme)"
+    raise InvalidInputError(
+        "url", f"{shown} is not allowed; use an http(s) URL or a data:image/...;base64, URL"
+    )
+
+
+def _validate_url(_: object, __: attrs.Attribute[str], value: str) -> None:
+    check_image_url(value)
+
+
+def _check_detail(value: object) -> None:
+    if value is not None and value not in IMAGE_DETAILS:
+        raise InvalidInputError("detail", f"{value!r} is not one of 'auto', 'low', 'high'")
+
+
+def _validate_detail(_: object, __: attrs.Attribute[ImageDetail | None], value: object) -> None:
+    _check_detail(value)
+
+
+def _validate_text(_: object, __: attrs.Attribute[str], value: object) -> None:
+    _check_str("text", value)
+
+
+def _check_json_fields(fields: Mapping[Any, Any]) -> None:
+    # Extra fields sit beside the named ones in the JSON: each is named by its key.
+    for key, value in fields.items():
+        if not isinstance(key, str):
+            raise InvalidInputError("extra", f"field names must be strings, got {key!r}")
+        check_json(key, value)
+
+
+def _validate_extra(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
+    # `type(...) is dict` first: it is what nearly every call passes, and much cheaper to
+    # check than the Mapping ABC (this runs for every part of every request).
+    if type(value) is not dict and not isinstance(value, Mapping):
+        raise InvalidInputError("extra", f"expected a mapping, got {type(value).__name__}")
+    if value:
+        _check_json_fields(value)
+
+
+def _image_url_model(
+    url: str, detail: ImageDetail | None, extra: Mapping[str, Any]
+) -> api.ImageUrl:
+    model = api.ImageUrl(url, UNSET if detail is None else detail)
+    model.additional_properties = dict(extra)
+    return model
+
+
+@attrs.frozen
+class ImageURL:
+    """Where the image is: an http(s) URL or a `data:image/...;base64,` URL."""
+
+    url: str = attrs.field(validator=_validate_url)
+    detail: ImageDetail | None = attrs.field(default=None, validator=_validate_detail)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra, repr=False
+    )
+
+    def __repr__(self) -> str:
+        # A data URL can be megabytes long: show its head only.
+        url = self.url if len(self.url) <= 80 else f"{self.url[:60]}...({len(self.url)} chars)"
+        return f"ImageURL(url={url!r}, detail={self.detail!r})"
+
+    def to_api(self) -> api.ImageUrl:
+        """The generated model, which owns the wire format."""
+        return _image_url_model(self.url, self.detail, self.extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+def _to_bytes(value: bytes | bytearray | memoryview) -> bytes:
+    # A bytearray or memoryview is copied once, so later changes to it cannot alter what is
+    # sent. Anything else passes unchanged, for the validator to refuse with a message.
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return value
+
+
+def _to_content(value: bytes | bytearray | memoryview | ImageFile) -> bytes | ImageFile:
+    return value if isinstance(value, ImageFile) else _to_bytes(value)
+
+
+def _validate_data(
+    instance: ImageData, _: attrs.Attribute[bytes | ImageFile], value: object
+) -> None:
+    if isinstance(value, ImageFile):
+        return  # checked when it was made, and again each time it is read
+    if not isinstance(value, bytes):
+        raise InvalidInputError("data", f"expected bytes, got {type(value).__name__}")
+    check_image_bytes(value, field="data", source=instance.source)
+
+
+@attrs.frozen(repr=False)
+class ImageData:
+    """An image sent inline as a `data:` URL, from bytes or from a file.
+
+    The base64 data URL exists only when asked for (`url`, `to_dict()`). Sending does not
+    build it: the client base64-encodes the image a slice at a time while the request body
+    streams out. Bytes (`from_bytes`) are held as given; a file (`from_path`) is checked
+    when the part is made and read while each attempt is sent, so only a slice of it is in
+    memory at a time. PNG, JPEG, GIF and WebP up to 20 MB.
+    """
+
+    # Bytes, or the checked file they are read from; `data` gives the bytes either way.
+    _content: bytes | ImageFile = attrs.field(
+        alias="data", converter=_to_content, validator=_validate_data
+    )
+    detail: ImageDetail | None = attrs.field(default=None, validator=_validate_detail)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
+    # Where the bytes came from, for messages only.
+    source: str | None = attrs.field(default=None, kw_only=True, eq=False)
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes | bytearray | memoryview,
+        detail: ImageDetail | None = None,
+        *,
+        resize: bool = False,
+    ) -> ImageData:
+        """The image in `data`; with `resize=True` (needs Pillow), scaled down for `detail`."""
+        _check_detail(detail)
+        data = _to_bytes(data)
+        if not resize:
+            return cls(data, detail)
+        if not isinstance(data, bytes):
+            raise InvalidInputError("data", f"expected bytes, got {type(data).__name__}")
+        media_type = check_image_bytes(data, field="data", check_limit=False)
+        resized, _ = resize_for_detail(data, media_type, detail, field="data")
+        return cls(resized, detail)
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        detail: ImageDetail | None = None,
+        *,
+        resize: bool = False,
+    ) -> ImageData:
+        """The image in the file at `path`, checked now and read while it is sent.
+
+        The type comes from the file's first bytes. With `resize=True` (needs Pillow) the
+        file is read now and the resized image kept; one already small enough is sent from
+        the file, as without `resize`.
+        """
+        _check_detail(detail)
+        if not resize:
+            file = ImageFile.check(path)
+            return cls(file, detail, source=file.path)
+        # A file to be resized is checked against the limit after resizing, not before.
+        file = ImageFile.check(path, check_limit=False)
+        data = file.read()
+        resized, _ = resize_for_detail(
+            data, file.media_type, detail, field="path", source=file.path
+        )
+        if resized is data:
+            check_size(file.size, field="path", source=file.path)
+            return cls(file, detail, source=file.path)
+        return cls(resized, detail, source=file.path)
+
+    @property
+    def data(self) -> bytes:
+        """The image's bytes. From a file: read now, and checked to be what was checked."""
+        content = self._content
+        return content if isinstance(content, bytes) else content.read()
+
+    @property
+    def media_type(self) -> str:
+        """`image/png`, `image/jpeg`, `image/gif` or `image/webp`, from the first bytes."""
+        content = self._content
+        if isinstance(content, ImageFile):
+            return content.media_type
+        return sniff_media_type(content) or "application/octet-stream"
+
+    @property
+    def url(self) -> str:
+        """The `data:` URL. Builds a string 4/3 the image's size: sending never calls this."""
+        return f"{self.data_url_head}{base64.b64encode(self.data).decode('ascii')}"
+
+    @property
+    def data_url_head(self) -> str:
+        """`data:image/png;base64,`: what precedes the base64 payload in `url`."""
+        return f"data:{self.media_type};base64,"
+
+    @property
+    def dimensions(self) -> tuple[int, int]:
+        """Width and height in pixels, from the header (needs the `cli` or `images` extra)."""
+        return image_size(self.data, source=self.source)
+
+    def estimate_tokens(self) -> int:
+        """Input tokens a GPT-4o-class model counts for this image at its `detail`.
+
+        OpenAI's published arithmetic; "auto" and None count as "high", an upper bound.
+        Other models count differently.
+        """
+        if self.detail == "low":
+            return LOW_DETAIL_TOKENS
+        width, height = self.dimensions
+        return estimate_image_tokens(width, height, self.detail)
+
+    def __repr__(self) -> str:
+        content = self._content
+        size = content.size if isinstance(content, ImageFile) else len(content)
+        where = f" from {self.source!r}" if self.source else ""
+        return f"ImageData(<{self.media_type}, {size:,} bytes{where}>, detail={self.detail!r})"
+
+    def to_api(self) -> api.ImageUrl:
+        """The generated model with the full data URL (the send path avoids building it)."""
+        return _image_url_model(self.url, self.detail, self.extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+def _validate_image_url(_: object, __: attrs.Attribute[ImageURL], value: object) -> None:
+    if not isinstance(value, ImageURL | ImageData):
+        raise InvalidInputError(
+            "image_url", f"expected an ImageURL or ImageData, got {type(value).__name__}"
+        )
+
+
+@attrs.frozen
+class TextPart:
+    """A `{"type": "text", "text": ...}` part."""
+
+    type: ClassVar[Literal["text"]] = "text"
+    text: str = attrs.field(validator=_validate_text)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
+
+    def to_api(self) -> api.ContentPart:
+        """The generated model, which owns the wire format."""
+        model = api.ContentPart(type_=self.type, text=self.text)
+        model.additional_properties = dict(self.extra)
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+@attrs.frozen
+class ImagePart:
+    """A `{"type": "image_url", "image_url": {"url": ..., "detail": ...}}` part."""
+
+    type: ClassVar[Literal["image_url"]] = "image_url"
+    image_url: ImageURL | ImageData = attrs.field(validator=_validate_image_url)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
+
+    @classmethod
+    def from_url(cls, url: str, detail: ImageDetail | None = None) -> ImagePart:
+        """An image part for an http(s) or data URL."""
+        return cls(ImageURL(url, detail))
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        detail: ImageDetail | None = None,
+        *,
+        resize: bool = False,
+    ) -> ImagePart:
+        """An image part for a PNG, JPEG, GIF or WebP file, sent inline.
+
+        The file is checked now and read in slices while the request is sent (again for a
+        retry); if it changed in between, the call raises `InvalidImageError`. The type is
+        sniffed from the file's first bytes, not its name. With `resize=True` (needs the
+        `images` extra) the image is first scaled down to what the model uses for `detail`
+        anyway. Raises `InvalidImageError` for a missing or unreadable file, anything but a
+        regular file, another format, or more than 20 MB.
+        """
+        return cls(ImageData.from_path(path, detail, resize=resize))
+
+    @classmethod
+    def from_bytes(
+        cls,
+        data: bytes | bytearray | memoryview,
+        detail: ImageDetail | None = None,
+        *,
+        resize: bool = False,
+    ) -> ImagePart:
+        """An image part for PNG, JPEG, GIF or WebP bytes, sent inline (see `from_path`)."""
+        return cls(ImageData.from_bytes(data, detail, resize=resize))
+
+    def estimate_tokens(self) -> int:
+        """Input tokens a GPT-4o-class model counts for this image (see `ImageData`).
+
+        Only for images sent inline: the size of an image behind a URL is not known here.
+        """
+        if isinstance(self.image_url, ImageData):
+            return self.image_url.estimate_tokens()
+        if self.image_url.detail == "low":
+            return LOW_DETAIL_TOKENS
+        raise InvalidInputError(
+            "image_url.url",
+            "the pixel size of an image behind a URL is not known here; "
+            "use estimate_image_tokens(width, height, detail)",
+        )
+
+    def to_api(self) -> api.ContentPart:
+        """The generated model, which owns the wire format."""
+        model = api.ContentPart(type_=self.type, image_url=self.image_url.to_api())
+        model.additional_properties = dict(self.extra)
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+def _validate_unknown(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise InvalidInputError("", f"expected a mapping, got {type(value).__name__}")
+    part_type = value.get("type")
+    if not isinstance(part_type, str) or not part_type:
+        raise InvalidInputError("type", "a content part needs a non-empty string 'type'")
+    if part_type in _KNOWN_TYPES:
+        raise InvalidInputError(
+            "type", f"{part_type!r} parts are {_KNOWN_TYPES[part_type].__name__}, not UnknownPart"
+        )
+    _check_json_fields(value)
+
+
+@attrs.frozen
+class UnknownPart:
+    """A part of a type this version does not model, kept exactly as given."""
+
+    data: Mapping[str, Any] = attrs.field(validator=_validate_unknown)
+
+    @property
+    def type(self) -> str:
+        part_type: str = self.data["type"]
+        return part_type
+
+    def to_api(self) -> api.ContentPart:
+        """The generated model, with every field but `type` carried verbatim."""
+        model = api.ContentPart(type_=self.type)
+        model.additional_properties = {k: v for k, v in self.data.items() if k != "type"}
+        return model
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+
+ContentPart: TypeAlias = TextPart | ImagePart | UnknownPart
+_KNOWN_TYPES: Final[dict[str, type[TextPart] | type[ImagePart]]] = {
+    "text": TextPart,
+    "image_url": ImagePart,
+}
+
+
+def _extra(data: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key not in known}
+
+
+def _parse_image_url(data: object) -> ImageURL:
+    if isinstance(data, str):
+        raise InvalidInputError(
+            "image_url", 'expected an object like {"url": "https://..."}, got a bare string'
+        )
+    if type(data) is not dict and not isinstance(data, Mapping):
+        raise InvalidInputError("image_url", f"expected an object, got {type(data).__name__}")
+    if "url" not in data:
+        raise InvalidInputError("image_url.url", "missing")
+    try:
+        return ImageURL(data["url"], data.get("detail"), extra=_extra(data, ("url", "detail")))
+    except InvalidInputError as exc:
+        raise exc.under("image_url") from None
+
+
+def parse_content_part(data: object) -> ContentPart:
+    """The typed part for a part object (a dict as OpenAI's SDK takes, or a parsed JSON part).
+
+    Typed parts pass through, so callers can mix both forms.
+    """
+    if isinstance(data, TextPart | ImagePart | UnknownPart):
+        return data
+    if type(data) is not dict and not isinstance(data, Mapping):
+        raise InvalidInputError(
+            "", f"expected a TextPart, ImagePart or part dict, got {type(data).__name__}"
+        )
+    part_type = data.get("type")
+    if part_type == "text":
+        if "text" not in data:
+            raise InvalidInputError("text", "missing")
+        return TextPart(data["text"], extra=_extra(data, ("type", "text")))
+    if part_type == "image_url":
+        if "image_url" not in data:
+            raise InvalidInputError("image_url", "missing")
+        return ImagePart(
+            _parse_image_url(data["image_url"]), extra=_extra(data, ("type", "image_url"))
+        )
+    return UnknownPart(data)

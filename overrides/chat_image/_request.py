@@ -1,0 +1,212 @@
+"""From `create()`'s arguments to an httpx request.
+
+The arguments are defined once (`CompletionParams`) for the sync and async, streamed and whole
+forms. The generated package owns the wire format: the body is the generated
+`ChatCompletionRequest`, and the method, path, headers and JSON come from the generated
+endpoint's own request builder (reached through `_compat`). A request with images sent inline
+(`ImagePart.from_path` / `from_bytes`) is encoded by `_images.inline` from the same
+`to_dict()`, so that a large image is not copied several times over.
+"""
+
+# No `from __future__ import annotations`: TypedDict reads `Required[...]` at run time. The
+# generated models in annotations are quoted, so that importing this module against a
+# generated tree that renamed them fails where they are used, as in the other modules.
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final, Required, TypedDict
+
+import attrs
+import httpx
+
+from chat_image_api import models as api
+from chat_image_api.types import UNSET, Unset
+
+from ._compat import endpoint_kwargs
+from ._exceptions import InvalidInputError
+from ._images.inline import InlineBody, InlineImages
+from ._models.messages import Message, parse_message
+from ._validation import check_max_tokens, check_model, check_params
+
+__all__ = [
+    "CompletionParams",
+    "MessageParam",
+    "RequestBody",
+    "StreamOptions",
+    "build_body",
+    "build_request",
+    "check_param_names",
+]
+
+MessageParam = Message | Mapping[str, Any]
+
+
+class StreamOptions(TypedDict, total=False):
+    """`stream_options=`: `include_usage` asks for a last chunk with the token usage."""
+
+    include_usage: bool
+
+
+class CompletionParams(TypedDict, total=False):
+    """Every argument of `create()` except `stream` and `stream_options`.
+
+    `messages` may mix typed messages and the dicts the `openai` package takes. Arguments
+    left as None are not sent; `extra_body` adds fields this list does not name, and
+    `extra_headers` headers. `timeout`, `total_timeout` and `max_retries` override the
+    client's for the call.
+    """
+
+    model: Required[str]
+    messages: Required[Iterable[MessageParam]]
+    max_tokens: Required[int]
+    temperature: float | None
+    top_p: float | None
+    n: int | None
+    stop: str | Sequence[str] | None
+    seed: int | None
+    presence_penalty: float | None
+    frequency_penalty: float | None
+    user: str | None
+    extra_headers: Mapping[str, str] | None
+    extra_body: Mapping[str, Any] | None
+    timeout: float | httpx.Timeout | None
+    total_timeout: float | None
+    max_retries: int | None
+
+
+# The optional fields sent in the body when given (the rest say how to send it).
+BODY_OPTIONS: Final = (
+    "temperature",
+    "top_p",
+    "n",
+    "stop",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "user",
+)
+_KNOWN: Final = CompletionParams.__required_keys__ | CompletionParams.__optional_keys__
+
+
+def check_param_names(params: Mapping[str, Any]) -> None:
+    """The TypeError Python raises for a plain signature: `**params` would take any name."""
+    unknown = [name for name in params if name not in _KNOWN]
+    if unknown:
+        raise TypeError(f"create() got an unexpected keyword argument {unknown[0]!r}")
+    missing = [name for name in sorted(CompletionParams.__required_keys__) if name not in params]
+    if missing:
+        names = " and ".join(repr(name) for name in missing)
+        raise TypeError(f"create() missing required keyword-only argument: {names}")
+
+
+def _messages_to_api(
+    messages: Iterable[MessageParam], inline: InlineImages
+) -> "list[api.ChatMessage]":
+    if type(messages) is not list and (
+        isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable)
+    ):
+        raise InvalidInputError(
+            "messages", f"expected a list of messages, got {type(messages).__name__}"
+        )
+    converted = []
+    for index, item in enumerate(messages):
+        try:
+            converted.append(inline.swap(parse_message(item)).to_api())
+        except InvalidInputError as exc:
+            raise exc.under(f"messages[{index}]") from None
+    if not converted:
+        raise InvalidInputError("messages", "empty; give at least one message")
+    return converted
+
+
+@attrs.frozen
+class RequestBody:
+    """The generated request model, and the inline images its placeholders stand for."""
+
+    request: "api.ChatCompletionRequest"
+    inline: InlineImages
+
+
+def build_body(
+    *,
+    model: str,
+    messages: Iterable[MessageParam],
+    max_tokens: int,
+    params: Mapping[str, Any],
+    stream: bool = False,
+    stream_options: Mapping[str, Any] | None = None,
+) -> RequestBody:
+    """The generated request model for validated arguments; `params` are optional fields."""
+    inline = InlineImages()
+    if not isinstance(stream, bool):
+        raise InvalidInputError("stream", f"expected True or False, got {stream!r}")
+    body = api.ChatCompletionRequest(
+        model=check_model(model),
+        messages=_messages_to_api(messages, inline),
+        max_tokens=check_max_tokens(max_tokens),
+        # Not sent unless streaming, as the `openai` package does.
+        stream=True if stream else UNSET,
+        stream_options=UNSET if stream_options is None else _stream_options(stream_options, stream),
+    )
+    body.additional_properties = check_params(params)
+    return RequestBody(body, inline)
+
+
+def _stream_options(options: object, stream: bool) -> "api.StreamOptions":
+    if not stream:
+        raise InvalidInputError("stream_options", "only allowed with stream=True")
+    if not isinstance(options, Mapping):
+        raise InvalidInputError(
+            "stream_options", f"expected a mapping, got {type(options).__name__}"
+        )
+    include_usage = options.get("include_usage", UNSET)
+    if not isinstance(include_usage, bool | Unset):
+        raise InvalidInputError(
+            "stream_options.include_usage", f"expected True or False, got {include_usage!r}"
+        )
+    check_params({f"stream_options.{key}": value for key, value in options.items()})
+    model = api.StreamOptions(include_usage=include_usage)
+    # A newer option (`include_obfuscation`, ...) is sent as given.
+    model.additional_properties = {
+        str(key): value for key, value in options.items() if key != "include_usage"
+    }
+    return model
+
+
+@functools.lru_cache(maxsize=64)
+def _endpoint(base_url: str, path: str) -> httpx.URL:
+    # Parsed once per base URL: httpx takes a URL object as is, but parses a string each call.
+    return httpx.URL(base_url + path)
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient,
+    *,
+    base_url: str,
+    headers: Mapping[str, str],
+    body: RequestBody,
+    timeout: httpx.Timeout,
+) -> httpx.Request:
+    """The request the generated endpoint describes, on `http`, with our URL and headers.
+
+    Headers and an absolute URL go on every request so that a caller's own httpx client,
+    which knows neither, works the same as the one we build.
+    """
+    kwargs = endpoint_kwargs(body.request)
+    url = _endpoint(base_url, kwargs["url"])
+    all_headers = {**kwargs["headers"], **headers}
+    if not body.inline.images:
+        return http.build_request(
+            kwargs["method"], url, json=kwargs["json"], headers=all_headers, timeout=timeout
+        )
+    # Inline images: the same JSON, encoded without copying the images (see `_inline`).
+    content = body.inline.encode(kwargs["json"])
+    if isinstance(content, InlineBody):
+        # httpx would otherwise send an iterable body chunked, which not every server takes.
+        all_headers["Content-Length"] = str(content.length)
+        stream = content if isinstance(http, httpx.Client) else content.aiter()
+        return http.build_request(
+            kwargs["method"], url, content=stream, headers=all_headers, timeout=timeout
+        )
+    return http.build_request(
+        kwargs["method"], url, content=content, headers=all_headers, timeout=timeout
+    )

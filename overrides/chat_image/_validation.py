@@ -1,0 +1,286 @@
+"""Every check that refuses an argument before anything is sent.
+
+One home for them, so that a new argument gets its check from here and every refusal reads the
+same: an `InvalidInputError` naming the field and the problem, never echoing a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+import httpx
+
+from ._exceptions import InvalidInputError
+
+# The spec's path already starts with /v1, while OpenAI-style base URLs end with it.
+API_VERSION_SUFFIX: Final = "/v1"
+
+
+def check_int(
+    field: str, value: object, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """`value` as an int (never a bool) within [minimum, maximum], or the error naming `field`."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or (minimum is not None and value < minimum)
+        or (maximum is not None and value > maximum)
+    ):
+        if minimum is not None and maximum is not None:
+            wanted = f"an integer in {minimum}-{maximum}"
+        elif minimum == 1:
+            wanted = "a positive integer (>= 1)"
+        elif minimum is not None:
+            wanted = f"an integer >= {minimum}"
+        else:
+            wanted = "an integer"
+        raise InvalidInputError(field, f"expected {wanted}, got {value!r}")
+    return value
+
+
+def check_str(field: str, value: object) -> str:
+    """`value` if it is a string, or the error naming `field` (the value itself not shown)."""
+    if not isinstance(value, str):
+        raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
+    return value
+
+
+# `scheme://user:password@`: everything up to the authority's last "@".
+_USERINFO: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@")
+
+
+# A host name's labels as resolvers take them (letters, digits, hyphens; underscores, which
+# service names use), at most 63 characters each.
+_LABEL: Final = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z")
+
+
+_MAX_HOST_CHARS: Final = 253
+
+
+# RFC 9110 token characters, for header names; values: visible ASCII, space and tab.
+_HEADER_NAME: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+
+
+_HEADER_VALUE: Final = re.compile(r"[\t\x20-\x7e]*\Z")
+
+
+def _check_host(host: str, shown: str) -> None:
+    """Refuse a host name no resolver takes, here rather than as a UnicodeError when sending."""
+    if ":" in host or host.replace(".", "").isdigit():
+        return  # an IP address, which httpx has already parsed
+    name = host[:-1] if host.endswith(".") else host  # a trailing dot: fully qualified
+    labels = name.split(".")
+    problem = None
+    if len(name) > _MAX_HOST_CHARS:
+        problem = f"is {len(name)} characters long, over {_MAX_HOST_CHARS}"
+    elif "" in labels:
+        problem = "has an empty label (two dots in a row, or a leading dot)"
+    else:
+        bad = next((label for label in labels if not _LABEL.match(label)), None)
+        if bad is not None:
+            problem = (
+                f"has a label over 63 characters ({bad[:20]}...)"
+                if len(bad) > 63
+                else f"has a label that is not letters, digits and inner hyphens ({bad!r})"
+            )
+    if problem is None:
+        try:
+            name.encode("idna")  # what the socket layer will do with it
+        except UnicodeError as exc:
+            problem = f"is not a valid host name ({exc})"
+    if problem is not None:
+        raise InvalidInputError("base_url", f"{shown!r}: the host {problem}")
+
+
+def normalize_base_url(url: str | httpx.URL) -> str:
+    """`https://gw.example/v1/` and `https://gw.example` both mean the same gateway here."""
+    text = str(url).strip().rstrip("/")
+    if _USERINFO.match(text):
+        # httpx would send these as Basic auth in place of the key, and show them in logs.
+        raise InvalidInputError(
+            "base_url",
+            f"{_USERINFO.sub(_hidden_userinfo, text)!r} has credentials in it (user:password@),"
+            " which are refused; pass the key as api_key= (or set CHAT_IMAGE_API_KEY)",
+        )
+    try:
+        parsed = httpx.URL(text)
+        host = parsed.host  # decodes an `xn--` label, which may fail
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise InvalidInputError("base_url", f"{text!r} is not a valid URL ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not host:
+        raise InvalidInputError("base_url", f"{text!r} is not an http(s) URL with a host")
+    if parsed.query or parsed.fragment:
+        # The endpoint path is appended to the base URL: a query or fragment would swallow it.
+        raise InvalidInputError("base_url", f"{text!r} has a query or fragment; give the URL only")
+    if parsed.userinfo:
+        raise InvalidInputError("base_url", "has credentials in it (user:password@), refused")
+    _check_host(parsed.raw_host.decode("ascii"), text)
+    if parsed.port is not None and not 0 < parsed.port <= 65535:
+        raise InvalidInputError("base_url", f"{text!r}: port {parsed.port} is not in 1-65535")
+    if text.endswith(API_VERSION_SUFFIX):
+        text = text[: -len(API_VERSION_SUFFIX)]
+    return text
+
+
+def check_api_key(value: object) -> str:
+    """The key without surrounding whitespace (a key read from a file ends in a newline).
+
+    Anything that cannot travel in an HTTP header is refused here, without echoing it: httpx
+    would otherwise fail later with an error quoting the whole header.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError("api_key", f"expected a string, got {type(value).__name__}")
+    key = value.strip()
+    if not (key.isascii() and key.isprintable()) or any(char.isspace() for char in key):
+        raise InvalidInputError(
+            "api_key", "contains spaces, control or non-ASCII characters (value not shown)"
+        )
+    return key
+
+
+def _hidden_userinfo(match: re.Match[str]) -> str:
+    scheme = match.group(0).split("://", 1)[0]
+    return f"{scheme}://***@"
+
+
+def check_headers(field: str, headers: object) -> dict[str, str]:
+    """Headers as httpx can send them, or an InvalidInputError naming the one that cannot be.
+
+    Values are never echoed: a header may well carry a secret.
+    """
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise InvalidInputError(
+            field, f"expected a mapping of header names to values, got {type(headers).__name__}"
+        )
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise InvalidInputError(field, f"{name!r} is not a valid header name")
+        where = f"{field}[{name!r}]"
+        if not isinstance(value, str):
+            raise InvalidInputError(where, f"expected a string, got {type(value).__name__}")
+        if not _HEADER_VALUE.match(value):
+            raise InvalidInputError(
+                where,
+                "has non-ASCII or control characters (value not shown); "
+                "header values are ASCII text",
+            )
+    return dict(headers)
+
+
+def check_max_retries(value: object, field: str = "max_retries") -> int:
+    """An integer >= 0, or the error that names `field`."""
+    return check_int(field, value, minimum=0)
+
+
+def check_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout | None:
+    """A number means that many seconds for every phase, as in httpx; None stays None."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, httpx.Timeout):
+        for phase, value in timeout.as_dict().items():
+            if value is not None and not positive_seconds(value):
+                raise InvalidInputError(f"timeout.{phase}", f"expected seconds > 0, got {value!r}")
+        return timeout
+    if not positive_seconds(timeout):
+        raise InvalidInputError(
+            "timeout", f"expected seconds > 0 or an httpx.Timeout, got {timeout!r}"
+        )
+    return httpx.Timeout(float(timeout))
+
+
+def check_seconds(field: str, value: object) -> float | None:
+    """None, or a number of seconds > 0; else the error that names `field`."""
+    if value is None:
+        return None
+    if not positive_seconds(value):
+        raise InvalidInputError(field, f"expected seconds > 0 or None, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
+
+
+def positive_seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def check_model(model: object) -> str:
+    if not isinstance(model, str) or not model.strip():
+        raise InvalidInputError("model", f"expected a non-empty string, got {model!r}")
+    return model
+
+
+def check_max_tokens(max_tokens: object) -> int:
+    return check_int("max_tokens", max_tokens, minimum=1)
+
+
+# The fields the signature names, so the generated model's own keys cannot be overridden.
+_RESERVED: Final = frozenset({"model", "messages", "max_tokens", "stream", "stream_options"})
+
+
+_NUMBERS: Final = frozenset({"temperature", "top_p", "presence_penalty", "frequency_penalty"})
+
+
+_INTEGERS: Final = frozenset({"n", "seed"})
+
+
+def _check_option(key: str, value: object) -> None:
+    if key in _NUMBERS and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise InvalidInputError(key, f"expected a number, got {value!r}")
+    if key in _INTEGERS:
+        check_int(key, value, minimum=1 if key == "n" else None)
+    if key == "user":
+        check_str(key, value)
+    if key == "stop" and not (
+        isinstance(value, str)
+        or (isinstance(value, list | tuple) and all(isinstance(item, str) for item in value))
+    ):
+        raise InvalidInputError(key, f"expected a string or a list of strings, got {value!r}")
+
+
+def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Optional fields, refused here when they are of the wrong kind or not JSON."""
+    for key, value in params.items():
+        if key in _RESERVED:
+            raise InvalidInputError(key, f"set it with the {key}= argument, not extra_body")
+        if value is not None:
+            _check_option(key, value)
+        check_json(key, value)
+    return dict(params)
+
+
+def check_json(field: str, value: object) -> None:
+    """InvalidInputError naming `field` unless `value` can be sent as strict JSON."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidInputError(field, f"cannot be sent as JSON ({exc})") from None
+
+
+def check_http_client(
+    http_client: object, expected: type[httpx.Client] | type[httpx.AsyncClient]
+) -> None:
+    if http_client is not None and not isinstance(http_client, expected):
+        raise InvalidInputError(
+            "http_client", f"expected an {expected.__name__}, got {type(http_client).__name__}"
+        )
+
+
+def check_max_response_bytes(value: object) -> int:
+    return check_int("max_response_bytes", value, minimum=1)
+
+
+def check_positive(name: str, value: object, *, optional: bool = False) -> None:
+    """A number > 0 (not a bool), or None when `optional`; else the error naming `name`."""
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidInputError(name, f"expected a positive number, got {value!r}")
