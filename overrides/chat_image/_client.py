@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from chat_image_api import AuthenticatedClient
 
     from ._models.chunk import ChatCompletionChunk
+    from ._images.stage import ImagesOption
     from ._models.completion import ChatCompletion
     from ._response import RawResponse
     from ._retry import OnRetry, RetryPolicy
@@ -142,8 +143,13 @@ class _BaseClient:
         on_retry: OnRetry | None,
         total_timeout: float | None,
         max_response_bytes: int,
+        images: ImagesOption = None,
     ) -> None:
+        from ._images.stage import ImageStage
         from ._retry import RetryPolicy
+
+        # Issue 18: the image policy and download cache, applied to each call (`create`).
+        self._images = ImageStage(images)
 
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
@@ -343,6 +349,7 @@ class ChatImage(_BaseClient):
         on_retry: OnRetry | None = None,
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        images: ImagesOption = None,
     ) -> None:
         check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -355,6 +362,7 @@ class ChatImage(_BaseClient):
             on_retry=on_retry,
             total_timeout=total_timeout,
             max_response_bytes=max_response_bytes,
+            images=images,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -484,6 +492,7 @@ class AsyncChatImage(_BaseClient):
         on_retry: OnRetry | None = None,
         total_timeout: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        images: ImagesOption = None,
     ) -> None:
         check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -496,6 +505,7 @@ class AsyncChatImage(_BaseClient):
             on_retry=on_retry,
             total_timeout=total_timeout,
             max_response_bytes=max_response_bytes,
+            images=images,
         )
         from ._retry import asyncio_sleep
         from ._transports.aiohttp import DefaultAioHttpClient
@@ -681,10 +691,15 @@ class _Completions:
         """Send one chat completion request: the typed answer, or with `stream=True` a
         `Stream` of typed chunks. The arguments are `CompletionParams`'."""
         client = self._client
-        request, retries = client._prepare(client._http(), stream, stream_options, params)
-        if stream:
-            return client._stream(request, retries)
-        return read_completion(client._send(request, retries, stream=False))
+
+        def send(params: dict[str, Any]) -> ChatCompletion | Stream[ChatCompletionChunk]:
+            request, retries = client._prepare(client._http(), stream, stream_options, params)
+            if stream:
+                return client._stream(request, retries)
+            return read_completion(client._send(request, retries, stream=False))
+
+        # Issue 18: the images fitted to the policy first (and "auto" URLs inlined on a 400).
+        return client._images.call(params, send)
 
     @property
     def with_raw_response(self) -> _RawCompletions:
@@ -704,8 +719,11 @@ class _RawCompletions:
         client = self._client
         from ._response import RawResponse
 
-        request, retries = client._prepare(client._http(), False, None, params)
-        return RawResponse(client._send(request, retries, stream=False))
+        def send(params: dict[str, Any]) -> RawResponse:
+            request, retries = client._prepare(client._http(), False, None, params)
+            return RawResponse(client._send(request, retries, stream=False))
+
+        return client._images.call(params, send)  # issue 18, as in `create`
 
 
 class _AsyncCompletions:
@@ -743,10 +761,17 @@ class _AsyncCompletions:
     ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
         """`ChatImage`'s `create`, awaited: `AsyncStream` when streaming."""
         client = self._client
-        request, retries = client._prepare(client._http(), stream, stream_options, params)
-        if stream:
-            return await client._stream(request, retries)
-        return read_completion(await client._send(request, retries, stream=False))
+
+        async def send(
+            params: dict[str, Any],
+        ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
+            request, retries = client._prepare(client._http(), stream, stream_options, params)
+            if stream:
+                return await client._stream(request, retries)
+            return read_completion(await client._send(request, retries, stream=False))
+
+        # Issue 18: as in `ChatImage`; downloads awaited, pixel work in a worker thread.
+        return await client._images.acall(params, send)
 
     @property
     def with_raw_response(self) -> _AsyncRawCompletions:
@@ -766,8 +791,11 @@ class _AsyncRawCompletions:
         client = self._client
         from ._response import RawResponse
 
-        request, retries = client._prepare(client._http(), False, None, params)
-        return RawResponse(await client._send(request, retries, stream=False))
+        async def send(params: dict[str, Any]) -> RawResponse:
+            request, retries = client._prepare(client._http(), False, None, params)
+            return RawResponse(await client._send(request, retries, stream=False))
+
+        return await client._images.acall(params, send)  # issue 18, as in `create`
 
 
 class _Chat:

@@ -13,7 +13,7 @@ endpoint's own request builder (reached through `_compat`). A request with image
 # generated tree that renamed them fails where they are used, as in the other modules.
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, Required, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Required, TypedDict
 
 import attrs
 import httpx
@@ -26,6 +26,9 @@ from ._exceptions import InvalidInputError
 from ._images.inline import InlineBody, InlineImages
 from ._models.messages import Message, parse_message
 from ._validation import check_max_tokens, check_model, check_params
+
+if TYPE_CHECKING:
+    from ._images.stage import ImagesOption
 
 __all__ = [
     "CompletionParams",
@@ -71,6 +74,9 @@ class CompletionParams(TypedDict, total=False):
     timeout: float | httpx.Timeout | None
     total_timeout: float | None
     max_retries: int | None
+    # The image policy for this call (an `ImagePolicy`, a profile name or `ImageLimits`;
+    # False sends the images as given). Applied by the client before the body is built.
+    images: "ImagesOption"
 
 
 # The optional fields sent in the body when given (the rest say how to send it).

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from chat_image._errors import InvalidImageError, InvalidInputError
+from chat_image import InvalidImageError, InvalidInputError
 from chat_image._images.errors import ImageFetchError, ImageLimitError, UnsupportedImageError
 from chat_image._images.limits import PROFILES, ImageLimits, ImagePolicy, check_policy
 

@@ -6,7 +6,7 @@ install, the HTTP status of a download) beside the one-line message.
 
 from __future__ import annotations
 
-from .._errors import InvalidImageError
+from .._exceptions import InvalidImageError
 
 __all__ = ["ImageFetchError", "ImageLimitError", "UnsupportedImageError"]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from .._errors import InvalidImageError
+from .._exceptions import InvalidImageError
 from .errors import ImageLimitError, UnsupportedImageError
 
 if TYPE_CHECKING:

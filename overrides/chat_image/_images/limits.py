@@ -13,7 +13,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 
-from .._errors import InvalidInputError
+from .._exceptions import InvalidInputError
 
 __all__ = [
     "CONVERTIBLE_TYPES",

@@ -12,7 +12,7 @@ import os
 import re
 from typing import Final
 
-from .._errors import InvalidInputError
+from .._exceptions import InvalidInputError
 from .errors import UnsupportedImageError
 
 __all__ = ["MAX_PAGES", "parse_pages", "render_pdf"]

@@ -22,11 +22,11 @@ from typing import Any, Final
 
 import attrs
 
-from .._content import ImageData, ImagePart, ImageURL
-from .._errors import InvalidImageError
-from .._image_file import ImageFile
-from .._image_file import _open as _open_file
-from .._messages import Message
+from .._models.content import ImageData, ImagePart, ImageURL
+from .._exceptions import InvalidImageError
+from .file import ImageFile
+from .file import _open as _open_file
+from .._models.messages import Message
 from .errors import ImageLimitError
 from .fit import Target, fit_pixels, fitted_size, require_pillow
 from .limits import ImageLimits, ImagePolicy

@@ -15,9 +15,9 @@ from typing import Any, Final, TypeAlias, TypeVar
 
 import attrs
 
-from .._content import ImageData, ImagePart, ImageURL
-from .._errors import APIStatusError, InvalidInputError
-from .._messages import Message, parse_message
+from .._models.content import ImageData, ImagePart, ImageURL
+from .._exceptions import APIStatusError, InvalidInputError
+from .._models.messages import Message, parse_message
 from .fetch import DownloadCache, afetch_images, fetch_images, gateway_could_not_fetch
 from .limits import DEFAULT_POLICY, ImageLimits, ImagePolicy, check_policy
 from .policy import PreparedImages, apply_policy, urls_to_fetch

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from .._image_file import ImageFile
+from .file import ImageFile
 from .metadata import Piece, pieces_size
 
 __all__ = ["StrippedFile"]
