@@ -216,5 +216,9 @@ def test_every_exception_class_is_covered():
         chat_image.APIError,
         # Raised by a gzip bomb: pickled (in-process) in test_answer_size.py.
         chat_image.ResponseTooLargeError,
+        # The image policy's errors: pickled with their fields in images/test_image_limits.py.
+        chat_image.ImageLimitError,
+        chat_image.ImageFetchError,
+        chat_image.UnsupportedImageError,
     }
     assert public - raised - by_name_only == set()

@@ -47,11 +47,21 @@ def _optional_positive(instance: object, attribute: attrs.Attribute[Any], value:
         )
 
 
-def _to_formats(value: Iterable[str]) -> frozenset[str]:
+class MediaTypes(frozenset[str]):
+    """A set of media types that shows itself sorted (a frozenset's order varies by run)."""
+
+    def __repr__(self) -> str:
+        return f"MediaTypes({sorted(self)!r})"
+
+
+_GATEWAY_FORMATS: Final = MediaTypes({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def _to_formats(value: Iterable[str]) -> MediaTypes:
     if isinstance(value, str):
         # A single string would become a set of its letters.
         raise InvalidInputError("formats", f"expected a collection of media types, got {value!r}")
-    return frozenset(value)
+    return value if isinstance(value, MediaTypes) else MediaTypes(value)
 
 
 def _check_formats(
@@ -86,7 +96,7 @@ class ImageLimits:
     max_images: int | None = attrs.field(default=None, validator=_optional_positive)
     max_request_bytes: int | None = attrs.field(default=None, validator=_optional_positive)
     formats: frozenset[str] = attrs.field(
-        default=frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"}),
+        default=_GATEWAY_FORMATS,
         converter=_to_formats,
         validator=_check_formats,
     )
