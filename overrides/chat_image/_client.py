@@ -63,8 +63,8 @@ from ._version import __version__
 if TYPE_CHECKING:
     from chat_image_api import AuthenticatedClient
 
-    from ._models.chunk import ChatCompletionChunk
     from ._images.stage import ImagesOption
+    from ._models.chunk import ChatCompletionChunk
     from ._models.completion import ChatCompletion
     from ._response import RawResponse
     from ._retry import OnRetry, RetryPolicy

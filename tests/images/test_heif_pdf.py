@@ -11,8 +11,7 @@ import sys
 import pytest
 from pictures import exif_block, has_red_corner, metadata_of, opened, store_as, upright
 
-from chat_image import ImagePart, UserMessage
-from chat_image import InvalidInputError
+from chat_image import ImagePart, InvalidInputError, UserMessage
 from chat_image._images.errors import UnsupportedImageError
 from chat_image._images.limits import ImagePolicy
 from chat_image._images.pdf import MAX_PAGES, parse_pages, render_pdf

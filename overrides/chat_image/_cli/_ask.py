@@ -11,6 +11,7 @@ from .._config import DEFAULT_MAX_RETRIES
 from .._models.completion import ChatCompletion
 from .._models.messages import Message, prompt_messages
 from ._common import read_api_key, resolve_model, say
+from ._image_options import image_policy
 
 __all__ = ["add_parser", "run"]
 
@@ -35,6 +36,7 @@ def _messages(args: argparse.Namespace) -> list[Message]:
         system=args.system,
         detail=args.detail,
         resize=args.resize,
+        pdf_pages=args.pdf_pages,
     )
 
 
@@ -85,7 +87,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     messages = _messages(args)
     retries = DEFAULT_MAX_RETRIES if args.max_retries is None else args.max_retries
     with ChatImage(
-        api_key=read_api_key(args), base_url=args.base_url, max_retries=retries
+        api_key=read_api_key(args),
+        base_url=args.base_url,
+        max_retries=retries,
+        images=image_policy(args),
     ) as client:
         if args.json:
             raw = client.chat.completions.with_raw_response.create(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ._common import PROBLEMS_SHOWN, UsageError, read_api_key, resolve_model, say
+from ._image_options import image_policy
 
 if TYPE_CHECKING:
     from ..batch import BatchSummary, Shard
@@ -111,6 +112,8 @@ async def _run_batch(
             detail=args.detail,
             system=args.system,
             resize=args.resize,
+            images=image_policy(args),
+            pdf_pages=args.pdf_pages,
             concurrency=args.concurrency,
             rpm=args.rpm,
             tpm=args.tpm,

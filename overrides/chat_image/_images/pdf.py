@@ -57,7 +57,7 @@ def parse_pages(pages: str | int | None, count: int, *, field: str = "pages") ->
 
 
 def render_pdf(
-    path: str | os.PathLike[str], pages: str | int | None = None, *, dpi: int = 150
+    path: str | os.PathLike[str] | bytes, pages: str | int | None = None, *, dpi: int = 150
 ) -> list[tuple[int, bytes]]:
     """(page number, PNG bytes) of each chosen page, in page order (needs the `pdf` extra)."""
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 18 <= dpi <= 600:
@@ -70,16 +70,17 @@ def render_pdf(
             "rendering PDF pages needs pypdfium2: pip install 'chat-image[pdf]'",
             extra="pdf",
         ) from None
-    source = os.fspath(path)
+    source: str | bytes = path if isinstance(path, bytes) else os.fspath(path)
+    shown = "the PDF" if isinstance(source, bytes) else repr(source)
     try:
         document = pdfium.PdfDocument(source)
     except pdfium.PdfiumError as exc:
         reason = str(exc)
         if "password" in reason.lower():
             reason = "it is encrypted (password-protected); decrypt it first"
-        raise InvalidInputError("path", f"{source!r} cannot be opened as a PDF: {reason}") from None
+        raise InvalidInputError("path", f"{shown} cannot be opened as a PDF: {reason}") from None
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        raise InvalidInputError("path", f"{source!r} cannot be read: {exc.strerror}") from None
+        raise InvalidInputError("path", f"{shown} cannot be read: {exc.strerror}") from None
     try:
         chosen = parse_pages(pages, len(document))
         images = []

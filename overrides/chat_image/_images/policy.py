@@ -22,12 +22,11 @@ from typing import Any, Final
 
 import attrs
 
-from .._models.content import ImageData, ImagePart, ImageURL
 from .._exceptions import InvalidImageError
-from .file import ImageFile
-from .file import _open as _open_file
+from .._models.content import ImageData, ImagePart, ImageURL
 from .._models.messages import Message
 from .errors import ImageLimitError
+from .file import ImageFile
 from .fit import Target, fit_pixels, fitted_size, require_pillow
 from .limits import ImageLimits, ImagePolicy
 from .metadata import Layout, read_pieces, scan

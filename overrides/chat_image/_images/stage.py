@@ -15,14 +15,14 @@ from typing import Any, Final, TypeAlias, TypeVar
 
 import attrs
 
-from .._models.content import ImageData, ImagePart, ImageURL
 from .._exceptions import APIStatusError, InvalidInputError
+from .._models.content import ImageData, ImagePart, ImageURL
 from .._models.messages import Message, parse_message
 from .fetch import DownloadCache, afetch_images, fetch_images, gateway_could_not_fetch
 from .limits import DEFAULT_POLICY, ImageLimits, ImagePolicy, check_policy
 from .policy import PreparedImages, apply_policy, urls_to_fetch
 
-__all__ = ["ImagesOption", "ImageStage", "resolve_policy"]
+__all__ = ["ImageStage", "ImagesOption", "resolve_policy"]
 
 # What `images=` takes: a policy, a profile name or limits (meaning `ImagePolicy(limits=...)`),
 # False to send images exactly as given, or None for the client's (the default policy).

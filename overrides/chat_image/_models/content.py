@@ -368,7 +368,7 @@ class ImagePart:
     @classmethod
     def from_pdf(
         cls,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | bytes,
         pages: str | int | None = None,
         *,
         dpi: int = 150,
@@ -383,7 +383,7 @@ class ImagePart:
         from .._images.pdf import render_pdf
 
         _check_detail(detail)
-        name = os.fspath(path)
+        name = "PDF" if isinstance(path, bytes) else os.fspath(path)
         return [
             cls(ImageData(page, detail, source=f"{name}#page={number}"))
             for number, page in render_pdf(path, pages, dpi=dpi)

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import attrs
 
-from .._exceptions import InvalidInputError
+from .._exceptions import InvalidImageError, InvalidInputError
 from .._images.checks import sniff_media_type
 from .._images.file import ImageFile
 from .._models.content import ImageDetail
@@ -31,7 +31,7 @@ __all__ = [
     "parse_shard",
 ]
 
-_HEAD_BYTES: Final = 16
+_HEAD_BYTES: Final = 32  # the image policy's formats need 32 (checks.HEAD_BYTES)
 _DETAILS: Final = ("auto", "low", "high")
 
 
@@ -103,10 +103,17 @@ def _iter_folder(root: Path) -> Iterator[BatchItem | InputProblem]:
             except OSError as exc:
                 yield InputProblem(relative, f"cannot be read: {exc.strerror or exc}")
                 continue
-            if sniff_media_type(head) is None:
-                yield InputProblem(relative, "not a PNG, JPEG, GIF or WebP image")
+            # Issue 18: every format the image policy converts, and PDFs (their pages), too.
+            if sniff_media_type(head) is None and not head.startswith(b"%PDF-"):
+                yield InputProblem(relative, _NOT_AN_INPUT)
                 continue
             yield BatchItem(relative, (path,))
+
+
+_NOT_AN_INPUT: Final = (
+    "not a PNG, JPEG, GIF or WebP image, nor a TIFF, BMP, ICO, AVIF, HEIC/HEIF image to "
+    "convert, nor a PDF"
+)
 
 
 def _field(line: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
@@ -209,4 +216,12 @@ async def read_image(image: str) -> bytes | str:
 
 def _read_file(path: str) -> bytes:
     # No size limit here: resizing may shrink it; the part made from the bytes checks it.
-    return ImageFile.check(path, check_limit=False).read()
+    try:
+        return ImageFile.check(path, check_limit=False).read()
+    except InvalidImageError:
+        # A PDF: its bytes, for the message builder to render its pages (issue 18).
+        with open(path, "rb") as file:
+            data = file.read()
+        if not data.startswith(b"%PDF-"):
+            raise
+        return data

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from .._images.limits import ImagePolicy
 from .._models.content import ImageDetail
 
 __all__ = ["BatchSummary", "Progress", "RunOptions"]
@@ -71,3 +72,6 @@ class RunOptions:
     detail: ImageDetail | None
     resize: bool
     retry_failed: bool
+    # Issue 18: the image policy (None: the client's default) and the PDF pages to send.
+    images: ImagePolicy | None = None
+    pdf_pages: str | None = None

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from .._images.policy import ImageReport
 from .._models.completion import ChatCompletion
 from ._models import RunOptions
 
-__all__ = ["answer_fields", "error_fields", "input_hash"]
+__all__ = ["answer_fields", "error_fields", "image_fields", "input_hash"]
 
 
 def input_hash(
@@ -34,6 +36,10 @@ def input_hash(
         "max_tokens": max_tokens,
         "detail": detail,
         "resize": options.resize,
+        # The image policy changes what is sent; named only when given, so that the hashes of
+        # earlier runs (made before it existed) still match.
+        **({"image_policy": repr(options.images)} if options.images is not None else {}),
+        **({"pdf_pages": options.pdf_pages} if options.pdf_pages is not None else {}),
         "images": [
             image if isinstance(image, str) else hashlib.sha256(image).hexdigest()
             for image in images
@@ -74,3 +80,10 @@ def error_fields(exc: Exception) -> dict[str, Any]:
         },
         "request_id": getattr(exc, "request_id", None),
     }
+
+
+def image_fields(reports: Sequence[ImageReport]) -> dict[str, Any]:
+    """What the image policy did (issue 18): `actions` over all the item's images, and each
+    image's actions, media types, bytes and pixels before and after."""
+    actions = sorted({action for report in reports for action in report.actions})
+    return {"actions": actions, "images": [report.to_dict() for report in reports]}

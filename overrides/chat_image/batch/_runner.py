@@ -19,6 +19,7 @@ import httpx
 
 from .._client import AsyncChatImage
 from .._exceptions import APIError, InvalidInputError, MissingExtraError
+from .._images.stage import ImagesOption, resolve_policy
 from .._models.completion import ChatCompletion
 from .._models.content import ImageDetail
 from .._models.messages import Message, prompt_messages
@@ -29,7 +30,7 @@ from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
 from ._journal import Journal
 from ._limits import Limiter
 from ._models import BatchSummary, Progress, RunOptions
-from ._output import answer_fields, error_fields, input_hash
+from ._output import answer_fields, error_fields, image_fields, input_hash
 
 __all__ = ["DEFAULT_BATCH_RETRIES", "DEFAULT_MAX_TOKENS", "BatchSummary", "Progress", "run_batch"]
 
@@ -62,6 +63,8 @@ async def run_batch(
     detail: ImageDetail | None = None,
     system: str | None = None,
     resize: bool = False,
+    images: ImagesOption = None,
+    pdf_pages: str | None = None,
     concurrency: int = 8,
     rpm: float | None = None,
     tpm: float | None = None,
@@ -90,7 +93,10 @@ async def run_batch(
     check_positive("rpm", rpm, optional=True)
     check_positive("tpm", tpm, optional=True)
     check_positive("max_tokens", max_tokens)
-    options = RunOptions(prompt, system, model, max_tokens, detail, resize, retry_failed)
+    policy = resolve_policy(images, None)
+    options = RunOptions(
+        prompt, system, model, max_tokens, detail, resize, retry_failed, policy, pdf_pages
+    )
     limiter = Limiter(concurrency=concurrency, rpm=rpm, tpm=tpm)
 
     def heard(event: RetryEvent) -> None:
@@ -115,6 +121,7 @@ async def run_batch(
             max_retries=max_retries,
             http_client=http,
             on_retry=heard,
+            images=images,
         )
     except BaseException:
         if http is not None and http is not http_client:
@@ -268,7 +275,13 @@ class _Runner:
                 system=options.system,
                 detail=detail,
                 resize=options.resize,
+                pdf_pages=options.pdf_pages,
             )
+            # Issue 18: fitted here (the client's policy) so the line records what was done.
+            params, prepared = await self.client._images.aprepare({"messages": messages})
+            messages = params["messages"]
+            if prepared is not None:
+                base |= image_fields(prepared.reports)
             tokens = estimate_request_tokens(messages, max_tokens) if self.count_tokens else 0
         except InvalidInputError as exc:
             # Bad input of one item (a missing image, say) is its error line, not the run's end.
