@@ -20,7 +20,15 @@ PYTHON = "3.11"
 OWN_CODE = ["overrides", "scripts", "tests", "examples", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["drift", "tests", "tests-images", "example", "lint", "typecheck"]
+nox.options.sessions = [
+    "drift",
+    "tests",
+    "tests-images",
+    "tests-extras",
+    "example",
+    "lint",
+    "typecheck",
+]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -113,7 +121,17 @@ def tests_images(session: nox.Session) -> None:
     and test_aiohttp_backend.py imports aiohttp.
     """
     session.install(".[images,aiohttp]", *_group("test"))
-    session.run("pytest", "-m", "pillow", *session.posargs)
+    session.run("pytest", "-m", "pillow and not extras", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="tests-extras")
+def tests_extras(session: nox.Session) -> None:
+    """Run the tests of the `heif` and `pdf` extras (pillow-heif, pypdfium2), installed.
+
+    `images` and `aiohttp` come too, for the same reason as in tests-images.
+    """
+    session.install(".[images,heif,pdf,aiohttp]", *_group("test"))
+    session.run("pytest", "-m", "extras", *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -157,5 +175,6 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- --quick` for a smoke run, `-- --only latency,memory` for some cases,
     `-- --json PATH` to write the results elsewhere than bench-results.json.
     """
-    session.install(".[cli,aiohttp]", *_group("bench"))
+    # Pillow: the image policy's cases make their photos and fit them.
+    session.install(".[cli,aiohttp,images]", *_group("bench"))
     session.run("python", "-m", "scripts.bench", *session.posargs)
