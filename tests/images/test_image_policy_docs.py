@@ -26,9 +26,17 @@ def _setup(server, monkeypatch, tmp_path):
 
 
 def _run(blocks: list[str]) -> dict[str, object]:
+    from chat_image import ChatImage
+
     namespace: dict[str, object] = {}
-    for index, block in enumerate(blocks):
-        exec(compile(block, f"docs/image-policy.md[{index}]", "exec"), namespace)
+    try:
+        for index, block in enumerate(blocks):
+            exec(compile(block, f"docs/image-policy.md[{index}]", "exec"), namespace)
+    finally:
+        # The page's client lives as long as a script's would: closed here, not at exit.
+        for value in namespace.values():
+            if isinstance(value, ChatImage):
+                value.close()
     return namespace
 
 
