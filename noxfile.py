@@ -1,6 +1,7 @@
 """Sessions: `generate` writes generated/; `drift`, `tests`, `tests-images`, `lint`, `typecheck`
-check the rest; `spec-diff` and `update-spec` take a new upstream spec; `bench` measures (it is
-not a check, and CI does not run it).
+check the rest; `docs` builds the documentation site and `build` the sdist and wheel (both
+checked); `spec-diff` and `update-spec` take a new upstream spec; `bench` measures (it is not a
+check, and CI does not run it).
 
 Every tool version comes from pyproject.toml's dependency groups, so the pins live in one place.
 """
@@ -8,6 +9,7 @@ Every tool version comes from pyproject.toml's dependency groups, so the pins li
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,18 +19,13 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.11"
 # Our own code: what lint and typecheck cover. generated/ is the generator's business.
-OWN_CODE = ["overrides", "scripts", "tests", "examples", "noxfile.py"]
+OWN_CODE = ["overrides", "scripts", "tests", "examples", "docs", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = [
-    "drift",
-    "tests",
-    "tests-images",
-    "tests-extras",
-    "example",
-    "lint",
+    "drift", "tests", "tests-images", "tests-extras", "example", "docs", "build", "lint",
     "typecheck",
-]
+]  # fmt: skip
 nox.options.error_on_missing_interpreters = True
 
 
@@ -44,7 +41,7 @@ def _runtime() -> list[str]:
 def _exit_with_status(session: nox.Session, *args: str) -> None:
     """Run a pipeline module in the session and leave nox with its exit status, whatever it is.
 
-    spec-diff and update-spec document their statuses (README.md); `session.run` would turn
+    spec-diff and update-spec document their statuses (CONTRIBUTING.md); `session.run` would turn
     every non-zero one into nox's 1.
     """
     session.log(" ".join(("python", *args)))
@@ -145,6 +142,45 @@ def example(session: nox.Session) -> None:
     target.write_bytes((ROOT / "examples" / "test_with_fake_gateway.py").read_bytes())
     session.chdir(tmp)
     session.run("pytest", "-p", "no:cacheprovider", "-W", "error", "-v", target.name)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (docs/, Sphinx) into build/docs/; any warning fails it.
+
+    The package is installed as users get it: the API reference imports it to read its
+    docstrings.
+    """
+    session.install(".", *_group("docs"))
+    out = ROOT / "build" / "docs"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run(
+        "sphinx-build", "--fail-on-warning", "--keep-going", "--nitpicky", "--builder", "html",
+        "--doctree-dir", str(out / "doctrees"), "docs", str(out / "html"),
+    )  # fmt: skip
+    # The reference names public modules only: a private path (`chat_image._client`) in a
+    # page would send users to a name that may move.
+    private = sorted(
+        page.relative_to(out).as_posix()
+        for page in (out / "html").rglob("*.html")
+        if "chat_image._" in page.read_text(encoding="utf-8")
+    )
+    if private:
+        session.error(f"docs: a private module path (chat_image._...) appears in {private}")
+    session.log(f"open {(out / 'html' / 'index.html').as_uri()}")
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Build the sdist and wheel into dist/ (emptied first) and check them: twine's metadata
+    check, then scripts/check_dist.py's contents check. The release workflow publishes these."""
+    session.install(*_group("build"))
+    out = ROOT / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(out), str(ROOT))
+    built = sorted(str(path) for path in out.iterdir())
+    session.run("twine", "check", "--strict", *built)
+    session.run("python", "-m", "scripts.check_dist", *built)
 
 
 @nox.session(python=PYTHON)

@@ -1,6 +1,7 @@
 """Testing code that uses chat-image, with the `fake_gateway` fixture (no conftest needed).
 
-`pip install chat-image pytest` is all it takes: the fixtures come with the package.
+Installing the package and pytest is all it takes (`pip install . pytest` in a clone of
+chat-image; `pip install chat-image pytest` once it is published): the fixtures come with it.
 """
 
 import asyncio

@@ -27,6 +27,12 @@ def _signature(obj: Any) -> str:
         return "?"
 
 
+def _public(cls: type) -> bool:
+    if not cls.__module__.startswith("chat_image"):
+        return True
+    return any(cls.__name__ in getattr(import_module(name), "__all__", ()) for name in MODULES)
+
+
 def _describe(obj: Any) -> dict[str, Any]:
     if inspect.isclass(obj):
         members: dict[str, str] = {}
@@ -40,7 +46,8 @@ def _describe(obj: Any) -> dict[str, Any]:
             elif isinstance(value, property):
                 members[name] = "property"
         kind = "enum" if issubclass(obj, enum.Enum) else "class"
-        bases = [base.__name__ for base in obj.__mro__[1:] if base is not object]
+        # Bases users can name: exported ones and the standard library's, not private helpers.
+        bases = [base.__name__ for base in obj.__mro__[1:] if base is not object and _public(base)]
         return {"kind": kind, "signature": _signature(obj), "bases": bases, "members": members}
     if callable(obj):
         return {"kind": "function", "signature": _signature(obj)}

@@ -1,68 +1,38 @@
 """`ChatImage` and `AsyncChatImage`: the `openai`-shaped entry points.
 
-Both wrap the generated `AuthenticatedClient`, which holds the httpx client, and differ only
-in how they send and sleep; building the request and reading the answer live in `_wire`,
-when to retry and how long to wait in `_retry`, which error is raised in `_errors`.
+Both wrap the generated `AuthenticatedClient`, which holds the httpx client. Everything that
+does no I/O, from checking `create()`'s arguments to deciding what an attempt's outcome means,
+is in `_base_client` and shared; the two classes here differ only in how they send, sleep
+and read. Building the request lives in `_request`, reading the answer in `_response`, when
+to retry and how long to wait in `_retry`, which error is raised in `_exceptions`.
 
-Sending (`_send`: retries, transport failures, error statuses) is apart from reading the
-answer (`read_completion`, or a `Stream` around the unread response), as in the `openai`
-package's base client. Retries run here, around `httpx.Client.send`, so they apply to a
-caller's own `http_client` too. The generated client underneath gets a `RetryTransport`, so
-that the generated endpoint functions retry when called with `client.api_client`; requests
-sent from here tell that transport not to retry again.
+Retries run here, around `httpx.Client.send`, so they apply to a caller's own `http_client`
+too. The generated client underneath gets a `RetryTransport`, so that the generated endpoint
+functions retry when called with `client.api_client`; requests sent from here tell that
+transport not to retry again.
 """
 
 from __future__ import annotations
 
-import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, Self, SupportsIndex, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, Unpack, overload
 
 import httpx
 
-from ._base_client import (
-    DEADLINE_EXTENSION,
-    MAX_RETRIES_EXTENSION,
-    RETRIES_TAKEN_EXTENSION,
-    STREAM_EXTENSION,
-    TOTAL_TIMEOUT_EXTENSION,
-)
-from ._config import (
-    DEFAULT_LIMITS,
-    DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_MAX_RETRIES,
-    Settings,
-    to_timeout,
-)
-from ._exceptions import ChatImageError, status_error, transport_error
-from ._request import (
-    BODY_OPTIONS,
-    CompletionParams,
-    RequestBody,
-    StreamOptions,
-    build_body,
-    build_request,
-    check_param_names,
-)
+from ._base_client import BaseClient, Call, check_open, check_still_open, timeout_for
+from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
+from ._exceptions import ChatImageError
+from ._request import CompletionParams, StreamOptions
 from ._response import read_completion
-from ._validation import (
-    check_headers,
-    check_http_client,
-    check_max_response_bytes,
-    check_max_retries,
-    check_seconds,
-)
-from ._version import __version__
+from ._validation import check_http_client
 
 # What only some programs need is imported where it is first needed, not here: the retry
 # machinery when a client is made, streaming when a call streams, asyncio when an async
 # client first waits. `import chat_image` stays cheap for CLIs and short scripts.
 if TYPE_CHECKING:
-    from chat_image_api import AuthenticatedClient
-
     from ._images.stage import ImagesOption
     from ._models.chunk import ChatCompletionChunk
     from ._models.completion import ChatCompletion
@@ -72,269 +42,42 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncChatImage", "ChatImage"]
 
-_USER_AGENT = f"chat-image-python/{__version__}"
-# What httpx.Client() uses when not told otherwise (5 s for everything): a caller's client
-# with any other timeout was configured on purpose, and its timeout is kept (as `openai` does).
-_HTTPX_DEFAULT_TIMEOUT = httpx.Timeout(5.0)
 
+class ChatImage(BaseClient):
+    """A synchronous client: `ChatImage().chat.completions.create(...)`.
 
-def _timeout_for(
-    timeout: float | httpx.Timeout | None, http_client: httpx.Client | httpx.AsyncClient | None
-) -> float | httpx.Timeout | None:
-    if (
-        timeout is None
-        and http_client is not None
-        and http_client.timeout != _HTTPX_DEFAULT_TIMEOUT
-    ):
-        return http_client.timeout
-    return timeout
+    Use it as a context manager, or call `close()`, to free its connections. Every argument
+    is keyword-only and optional.
 
+    Args:
+        api_key: Sent as a bearer token; by default `CHAT_IMAGE_API_KEY`, then
+            `OPENAI_API_KEY`. Never shown in a repr, an error or a log line.
+        base_url: The gateway, with or without a trailing `/v1`; by default
+            `CHAT_IMAGE_BASE_URL`, then `OPENAI_BASE_URL`.
+        timeout: Seconds or an `httpx.Timeout`: each wait, and each whole attempt at most the
+            largest of its phases. By default `http_client`'s own, else `DEFAULT_TIMEOUT`
+            (5 s to connect, 120 s otherwise).
+        max_retries: Attempts after the first for failures worth retrying (connection
+            errors, timeouts, 408, 409, 429, 5xx); `DEFAULT_MAX_RETRIES` (2) by default.
+        default_headers: Headers sent with every request; ASCII strings.
+        http_client: Your own `httpx.Client` (pool, proxies, transport): used as it is and
+            left open by `close()`. By default the client builds its own pool.
+        retry_policy: The waits between attempts; `RetryPolicy()` by default.
+        on_retry: Called with a `RetryEvent` before each wait between attempts.
+        total_timeout: Seconds for a whole call: attempts, retries and the waits between
+            them. None (the default) leaves a call bounded by its attempts only.
+        max_response_bytes: The largest answer body read, counted after decompression;
+            64 MiB by default. A larger one is a `ResponseTooLargeError`.
+        images: The image policy (`ImagePolicy`, or a profile name: "openai", the default,
+            "anthropic", "gemini", "vllm"): images fitted, converted, turned upright and
+            stripped of metadata before sending. False sends them exactly as given.
 
-def _check_open(http: httpx.Client | httpx.AsyncClient) -> None:
-    if http.is_closed:
-        raise ChatImageError("the client is closed; make a new one (or use it inside `with`)")
-
-
-def _closed_during_call() -> ChatImageError:
-    # What failed then is only the pool going away under the call: say so, not what broke.
-    return ChatImageError(
-        "the client was closed (close() from another thread or task) while this call was "
-        "under way; close a client only after its calls have returned"
-    )
-
-
-def _attempt_deadline(
-    per_attempt: float | None, call: tuple[float, str] | None
-) -> tuple[float | None, str]:
-    """When the next attempt must end (time.monotonic()), and what that deadline is."""
-    if per_attempt is None:
-        return call or (None, "")
-    ends = time.monotonic() + per_attempt
-    if call is not None and call[0] < ends:
-        return call
-    return ends, f"the attempt's {per_attempt:g} s timeout"
-
-
-# In a forked child: the generated clients (and so the pools) the parent made, never to be
-# used or finalized here (see `_BaseClient._after_fork`).
-_PARENT_POOLS: list[object] = []
-
-
-def _forked_with_own_client(client: _BaseClient) -> NoReturn:
-    raise ChatImageError(
-        f"this {type(client).__name__} was made in another process (pid {client._pid}) with "
-        "your own http_client, whose pooled connections belong to that process; after a fork "
-        "make the client, and its http_client, in the process that uses it"
-    )
-
-
-class _BaseClient:
-    """Settings and the generated client; no I/O."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str | httpx.URL | None,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int,
-        default_headers: Mapping[str, str] | None,
-        retry_policy: RetryPolicy | None,
-        on_retry: OnRetry | None,
-        total_timeout: float | None,
-        max_response_bytes: int,
-        images: ImagesOption = None,
-    ) -> None:
-        from ._images.stage import ImageStage
-        from ._retry import RetryPolicy
-
-        # Issue 18: the image policy and download cache, applied to each call (`create`).
-        self._images = ImageStage(images)
-
-        self._settings = Settings.resolve(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
-        )
-        self._retry_policy = retry_policy or RetryPolicy()
-        self._total_timeout = check_seconds("total_timeout", total_timeout)
-        self._max_response_bytes = check_max_response_bytes(max_response_bytes)
-        # Told of each retry before its wait: how a batch runner sees 429s and their headers.
-        self._on_retry = on_retry
-        default_headers = check_headers("default_headers", default_headers)
-        self._default_headers = default_headers
-        self._headers = {
-            "User-Agent": _USER_AGENT,
-            **(default_headers or {}),
-            "Authorization": f"Bearer {self._settings.api_key}",
-        }
-        self._api = self._new_api()
-        # The process whose pool this is: a forked child must not use its parent's sockets.
-        self._pid = os.getpid()
-        self._owns_http_client = True
-
-    def _new_api(self) -> AuthenticatedClient:
-        """The generated client, with a pool (and retry transport) of its own."""
-        from chat_image_api import AuthenticatedClient
-
-        from ._transports.retry import RetryTransport
-
-        # The httpx client the generated one builds carries these headers itself (it adds
-        # the Authorization); only a caller's own httpx client needs them on each request.
-        return AuthenticatedClient(
-            base_url=self._settings.base_url,
-            token=self._settings.api_key,
-            timeout=self._settings.timeout,
-            headers={"User-Agent": _USER_AGENT, **(self._default_headers or {})},
-            # The transport carries the pool limits: httpx ignores `limits` beside a transport.
-            httpx_args={
-                "transport": RetryTransport(
-                    max_retries=self._settings.max_retries,
-                    policy=self._retry_policy,
-                    limits=DEFAULT_LIMITS,
-                )
-            },
-        )
-
-    def _forked(self) -> bool:
-        """Whether this process is not the one the pool was made in (a child after a fork)."""
-        return self._pid != os.getpid()
-
-    def _after_fork(self) -> None:
-        # The parent's pool is left alone, not closed: its sockets are the parent's to use.
-        # It is kept referenced, too: finalized here, aiohttp's connector would close its
-        # transports, which unregisters their sockets from the epoll set that parent and
-        # child share after a fork, and the parent would wait forever for its answers.
-        _PARENT_POOLS.append(self._api)
-        self._pid = os.getpid()
-        self._api = self._new_api()
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.base_url
-
-    @property
-    def max_retries(self) -> int:
-        return self._settings.max_retries
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        return self._settings.timeout
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._retry_policy
-
-    @property
-    def api_client(self) -> AuthenticatedClient:
-        """The generated client underneath, for calling the generated endpoint directly.
-
-        With a caller's own `http_client`, it sends on that client as it is: with that
-        client's base URL and headers, not this one's, and without retries.
-        """
-        self._http()  # a fresh pool after a fork
-        return self._api
-
-    def _http(self) -> httpx.Client | httpx.AsyncClient:
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
-
-    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
-        # A copy would share (or, unpickled, lack) the connection pool and its sockets.
-        raise TypeError(
-            f"{type(self).__name__} cannot be pickled or copied: it owns a connection pool; "
-            "make a new client where it is needed (in each process, say)"
-        )
-
-    def _request(
-        self,
-        http: httpx.Client | httpx.AsyncClient,
-        body: RequestBody,
-        extra_headers: Mapping[str, str] | None,
-        timeout: float | httpx.Timeout | None,
-    ) -> httpx.Request:
-        # Re-sending the client's own headers costs about 6 us a call in httpx's header merge.
-        headers = self._headers if not self._owns_http_client else {}
-        if extra_headers:
-            headers = {**headers, **check_headers("extra_headers", extra_headers)}
-        request = build_request(
-            http,
-            base_url=self._settings.base_url,
-            headers=headers,
-            body=body,
-            timeout=self._settings.timeout if timeout is None else to_timeout(timeout),
-        )
-        # Retries happen around send(), here; the RetryTransport below must not add its own.
-        request.extensions[MAX_RETRIES_EXTENSION] = 0
-        return request
-
-    def _prepare(
-        self,
-        http: httpx.Client | httpx.AsyncClient,
-        stream: bool,
-        stream_options: StreamOptions | None,
-        params: Mapping[str, Any],
-    ) -> tuple[httpx.Request, int]:
-        """`create()`'s arguments checked, as the request to send and its retry budget."""
-        check_param_names(params)
-        retries = self._max_retries(params.get("max_retries"))
-        options = {key: params[key] for key in BODY_OPTIONS if params.get(key) is not None}
-        extra_body = params.get("extra_body")
-        body = build_body(
-            model=params["model"],
-            messages=params["messages"],
-            max_tokens=params["max_tokens"],
-            params={**options, **extra_body} if extra_body else options,
-            stream=stream,
-            stream_options=stream_options,
-        )
-        request = self._request(http, body, params.get("extra_headers"), params.get("timeout"))
-        total_timeout = check_seconds("total_timeout", params.get("total_timeout"))
-        total_timeout = self._total_timeout if total_timeout is None else total_timeout
-        if total_timeout is not None:
-            request.extensions[TOTAL_TIMEOUT_EXTENSION] = total_timeout
-        if stream:
-            request.extensions[STREAM_EXTENSION] = True
-        return request, retries
-
-    def _call_deadline(self, request: httpx.Request) -> tuple[float, str] | None:
-        """When the whole call must end, and what that deadline is; None when unbounded."""
-        seconds = request.extensions.get(TOTAL_TIMEOUT_EXTENSION)
-        if seconds is None:
-            return None
-        # Set once, by the first attempt: a stream's re-sends count against the same bound.
-        ends = request.extensions.setdefault(DEADLINE_EXTENSION, time.monotonic() + seconds)
-        return ends, f"the call's total_timeout of {seconds:g} s"
-
-    def _stream_retry_wait(
-        self,
-        request: httpx.Request,
-        max_retries: int,
-        retries_done: int,
-        failure: httpx.HTTPError,
-    ) -> float | None:
-        """The wait before sending a stream again after it failed before its first event, or
-        None when that failure is final: the same policy, budget and deadline as `_send`'s."""
-        from ._retry import decide
-
-        return decide(
-            self._retry_policy,
-            request,
-            retries_done,
-            max_retries,
-            failure,
-            self._on_retry,
-            request.extensions.get(DEADLINE_EXTENSION),
-        )
-
-    def _max_retries(self, max_retries: int | None) -> int:
-        if max_retries is None:
-            return self._settings.max_retries
-        return check_max_retries(max_retries)
-
-
-class ChatImage(_BaseClient):
-    """A synchronous client: `ChatImage().chat.completions.create(...)`."""
+    Raises:
+        InvalidInputError: A missing key or base URL (naming the variables to set), a base
+            URL with credentials in it, a host no resolver takes or a bad port, a header
+            that is not an ASCII string, a negative or non-numeric number, or an
+            `http_client` that is not an `httpx.Client`. Nothing is sent.
+    """
 
     def __init__(
         self,
@@ -355,7 +98,7 @@ class ChatImage(_BaseClient):
         super().__init__(
             api_key=api_key,
             base_url=base_url,
-            timeout=_timeout_for(timeout, http_client),
+            timeout=timeout_for(timeout, http_client),
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
@@ -375,15 +118,15 @@ class ChatImage(_BaseClient):
     def _http(self) -> httpx.Client:
         if self._forked():
             if not self._owns_http_client:
-                _forked_with_own_client(self)
+                self._forked_with_own_client()
             self._after_fork()
             self._http_client = None
         if self._http_client is None:
             self._http_client = self._api.get_httpx_client()
         return self._http_client
 
-    def _send(self, request: httpx.Request, max_retries: int, *, stream: bool) -> httpx.Response:
-        """Send with retries; a 2xx response, its body read unless `stream`, or our error.
+    def _send(self, call: Call) -> httpx.Response:
+        """Send with retries; a 2xx response, its body read unless it streams, or our error.
 
         `response.extensions["chat_image.retries_taken"]` says how many retries it took.
         """
@@ -392,62 +135,51 @@ class ChatImage(_BaseClient):
         from ._transports import deadline as _deadline
 
         http = self._http()
-        _check_open(http)
-        call = self._call_deadline(request)
-        per_attempt = _deadline.attempt_seconds(request.extensions.get("timeout", {}))
-        limit = self._max_response_bytes
+        check_open(http)
 
         def attempt() -> httpx.Response:
-            if http.is_closed:
-                raise _closed_during_call()  # before a retry: httpx's own error is a RuntimeError
+            check_still_open(http, None)
             try:
-                with _deadline.with_deadline(*_attempt_deadline(per_attempt, call)):
-                    response = http.send(request, stream=True)
-                    if stream and response.is_success:
+                with _deadline.with_deadline(*call.attempt_deadline()):
+                    response = http.send(call.request, stream=True)
+                    if call.unread(response):
                         return response  # bounded between events from here on, not whole
                     try:
-                        read_body(response, limit)
+                        read_body(response, call.max_response_bytes)
                     except BaseException:
                         response.close()
                         raise
             except (httpx.HTTPError, RuntimeError) as exc:
-                if http.is_closed:
-                    raise _closed_during_call() from exc
+                check_still_open(http, exc)
                 raise
-            if http.is_closed:
-                # Whether the answer got through a pool closing under it is chance: one rule.
-                raise _closed_during_call()
+            check_still_open(http, None)
             return response
 
         try:
             response = retry_sync(
                 attempt,
-                request=request,
+                request=call.request,
                 policy=self._retry_policy,
-                max_retries=max_retries,
+                max_retries=call.max_retries,
                 sleep=self._sleep,
                 on_retry=self._on_retry,
-                deadline=None if call is None else call[0],
+                deadline=call.deadline,
             )
-            if not response.is_success:
-                raise status_error(response)
+            return self._answered(call, response)
         except httpx.HTTPError as exc:
-            raise transport_error(request, exc) from exc
-        return response
+            raise self._failed(call, exc) from exc
 
-    def _stream(self, request: httpx.Request, max_retries: int) -> Stream[ChatCompletionChunk]:
+    def _stream(self, call: Call) -> Stream[ChatCompletionChunk]:
         from ._streaming import Stream
 
         def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
-            wait = self._stream_retry_wait(request, max_retries, retries_done, failure)
+            wait = self._resend_wait(call, retries_done, failure)
             if wait is None:
                 return None
             self._sleep(wait)
-            response = self._send(request, max_retries - retries_done - 1, stream=True)
-            response.extensions[RETRIES_TAKEN_EXTENSION] += retries_done + 1
-            return response
+            return self._send(call.resent(retries_done))
 
-        return Stream(self._send(request, max_retries, stream=True), resend=resend)
+        return Stream(self._send(call), resend=resend)
 
     def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -476,8 +208,42 @@ class ChatImage(_BaseClient):
         self.close()
 
 
-class AsyncChatImage(_BaseClient):
-    """An asyncio client: `await AsyncChatImage().chat.completions.create(...)`."""
+class AsyncChatImage(BaseClient):
+    """An asyncio client: `await AsyncChatImage().chat.completions.create(...)`.
+
+    Use it with `async with`, or `await close()`, to free its connections. It belongs to the
+    event loop it is first used in. Every argument is keyword-only and optional.
+
+    Args:
+        api_key: Sent as a bearer token; by default `CHAT_IMAGE_API_KEY`, then
+            `OPENAI_API_KEY`. Never shown in a repr, an error or a log line.
+        base_url: The gateway, with or without a trailing `/v1`; by default
+            `CHAT_IMAGE_BASE_URL`, then `OPENAI_BASE_URL`.
+        timeout: Seconds or an `httpx.Timeout`: each wait, and each whole attempt at most the
+            largest of its phases. By default `http_client`'s own, else `DEFAULT_TIMEOUT`
+            (5 s to connect, 120 s otherwise).
+        max_retries: Attempts after the first for failures worth retrying (connection
+            errors, timeouts, 408, 409, 429, 5xx); `DEFAULT_MAX_RETRIES` (2) by default.
+        default_headers: Headers sent with every request; ASCII strings.
+        http_client: Your own `httpx.AsyncClient`, left open by `close()`, or a
+            `DefaultAioHttpClient()` (the `aiohttp` extra), which `close()` closes. By
+            default the client builds its own pool.
+        retry_policy: The waits between attempts; `RetryPolicy()` by default.
+        on_retry: Called with a `RetryEvent` before each wait between attempts.
+        total_timeout: Seconds for a whole call: attempts, retries and the waits between
+            them. None (the default) leaves a call bounded by its attempts only.
+        max_response_bytes: The largest answer body read, counted after decompression;
+            64 MiB by default. A larger one is a `ResponseTooLargeError`.
+        images: The image policy (`ImagePolicy`, or a profile name: "openai", the default,
+            "anthropic", "gemini", "vllm"): images fitted, converted, turned upright and
+            stripped of metadata before sending. False sends them exactly as given.
+
+    Raises:
+        InvalidInputError: A missing key or base URL (naming the variables to set), a base
+            URL with credentials in it, a host no resolver takes or a bad port, a header
+            that is not an ASCII string, a negative or non-numeric number, or an
+            `http_client` that is not an `httpx.AsyncClient`. Nothing is sent.
+    """
 
     def __init__(
         self,
@@ -498,7 +264,7 @@ class AsyncChatImage(_BaseClient):
         super().__init__(
             api_key=api_key,
             base_url=base_url,
-            timeout=_timeout_for(timeout, http_client),
+            timeout=timeout_for(timeout, http_client),
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
@@ -531,7 +297,7 @@ class AsyncChatImage(_BaseClient):
     def _http(self) -> httpx.AsyncClient:
         if self._forked():
             if not self._owns_http_client and self._aiohttp_client is None:
-                _forked_with_own_client(self)
+                self._forked_with_own_client()
             self._after_fork()
             self._loop = None  # the child's pool is new: any loop may be its first
             if self._aiohttp_client is not None:
@@ -562,9 +328,7 @@ class AsyncChatImage(_BaseClient):
             "inside the coroutine that asyncio.run() runs, or one client per event loop"
         )
 
-    async def _send(
-        self, request: httpx.Request, max_retries: int, *, stream: bool
-    ) -> httpx.Response:
+    async def _send(self, call: Call) -> httpx.Response:
         """`ChatImage._send`, awaited."""
         import asyncio
 
@@ -573,75 +337,79 @@ class AsyncChatImage(_BaseClient):
         from ._transports import deadline as _deadline
 
         http = self._http()
-        _check_open(http)
-        call = self._call_deadline(request)
-        per_attempt = _deadline.attempt_seconds(request.extensions.get("timeout", {}))
-        limit = self._max_response_bytes
+        check_open(http)
 
         async def attempt() -> httpx.Response:
-            ends, what = _attempt_deadline(per_attempt, call)
+            ends, what = call.attempt_deadline()
             timer = asyncio.timeout(None if ends is None else ends - time.monotonic())
-            if http.is_closed:
-                raise _closed_during_call()
+            check_still_open(http, None)
             try:
                 async with timer:
                     try:
-                        response = await http.send(request, stream=True)
+                        response = await http.send(call.request, stream=True)
+                        if call.unread(response):
+                            return response
+                        try:
+                            await aread_body(response, call.max_response_bytes)
+                        except BaseException:
+                            await response.aclose()
+                            raise
                     except (httpx.HTTPError, RuntimeError) as exc:
-                        if http.is_closed:
-                            raise _closed_during_call() from exc
-                        raise
-                    if stream and response.is_success:
-                        return response
-                    try:
-                        await aread_body(response, limit)
-                    except BaseException:
-                        await response.aclose()
+                        check_still_open(http, exc)
                         raise
             except TimeoutError:
                 if timer.expired():
-                    raise httpx.ReadTimeout(_deadline.passed(what), request=request) from None
+                    raise httpx.ReadTimeout(_deadline.passed(what), request=call.request) from None
                 raise
+            check_still_open(http, None)
             return response
 
         try:
             response = await retry_async(
                 attempt,
-                request=request,
+                request=call.request,
                 policy=self._retry_policy,
-                max_retries=max_retries,
+                max_retries=call.max_retries,
                 sleep=self._sleep,
                 on_retry=self._on_retry,
-                deadline=None if call is None else call[0],
+                deadline=call.deadline,
             )
-            if not response.is_success:
-                raise status_error(response)
+            return self._answered(call, response)
         except httpx.HTTPError as exc:
-            raise transport_error(request, exc) from exc
-        return response
+            raise self._failed(call, exc) from exc
 
-    async def _stream(
-        self, request: httpx.Request, max_retries: int
-    ) -> AsyncStream[ChatCompletionChunk]:
+    async def _stream(self, call: Call) -> AsyncStream[ChatCompletionChunk]:
         from ._streaming import AsyncStream
 
         async def resend(failure: httpx.HTTPError, retries_done: int) -> httpx.Response | None:
-            wait = self._stream_retry_wait(request, max_retries, retries_done, failure)
+            wait = self._resend_wait(call, retries_done, failure)
             if wait is None:
                 return None
             await self._sleep(wait)
-            response = await self._send(request, max_retries - retries_done - 1, stream=True)
-            response.extensions[RETRIES_TAKEN_EXTENSION] += retries_done + 1
-            return response
+            return await self._send(call.resent(retries_done))
 
-        response = await self._send(request, max_retries, stream=True)
-        return AsyncStream(response, resend=resend)
+        return AsyncStream(await self._send(call), resend=resend)
 
     async def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client (a
-        `DefaultAioHttpClient` is closed)."""
-        if self._closes_http_client:
-            await self._http().aclose()
+        `DefaultAioHttpClient` is closed).
+
+        Works from cleanup code in any event loop: it skips the check that a call's loop is
+        the pool's, and a pool whose loop has ended has no connection left to close.
+        """
+        if not self._closes_http_client or self._forked():
+            return  # a forked child's pool is its parent's, never closed here
+        http = self._api.get_async_httpx_client()
+        if http.is_closed:
+            return
+        try:
+            await http.aclose()
+        except RuntimeError:
+            # Its connections belong to an event loop that has ended (an earlier
+            # asyncio.run()), and closing them needs that loop: they died with it. httpx has
+            # marked the client closed before trying, which is all that is left to do.
+            if not http.is_closed:
+                raise
 
     async def __aenter__(self) -> Self:
         return self
@@ -689,14 +457,48 @@ class _Completions:
         **params: Unpack[CompletionParams],
     ) -> ChatCompletion | Stream[ChatCompletionChunk]:
         """Send one chat completion request: the typed answer, or with `stream=True` a
-        `Stream` of typed chunks. The arguments are `CompletionParams`'."""
+        `Stream` of typed chunks (read it inside `with`).
+
+        Args:
+            model: The model the gateway routes to.
+            messages: The conversation: `SystemMessage`, `UserMessage` and
+                `AssistantMessage`, or the `openai` package's dicts, mixed freely.
+            max_tokens: The longest answer, in tokens (1 or more); the gateway requires it.
+            stream: True returns a stream of `ChatCompletionChunk`s as they arrive.
+            stream_options: With `stream=True`: `{"include_usage": True}` asks for a last
+                chunk carrying the token usage.
+            **params: The rest of `CompletionParams`, each optional and not sent when None:
+                `temperature`, `top_p`, `n`, `stop`, `seed`, `presence_penalty`,
+                `frequency_penalty`, `user`; `extra_body` and `extra_headers` for what this
+                list does not name; and `timeout`, `total_timeout` and `max_retries` for this
+                call instead of the client's; `images` for this call's image policy
+                (an `ImagePolicy` or a profile name; False sends images as given).
+
+        Raises:
+            TypeError: An argument `create()` does not take, or a required one missing.
+            InvalidInputError: A value the gateway would refuse (an unknown role, an image
+                URL scheme, `max_tokens=0`, ...), naming the field; nothing is sent.
+                `InvalidImageError` when an image file changed since its part was made;
+                `ImageLimitError` (too many images, or one that cannot fit the policy),
+                `UnsupportedImageError` (an extra to install), `ImageFetchError` (an image
+                URL to inline that could not be downloaded).
+            APIStatusError: The gateway answered an error status, after the retries; a
+                subclass per status (`BadRequestError`, `RateLimitError`, ...).
+            APIConnectionError: No complete answer, after the retries;
+                `APITimeoutError` when a timeout ran out.
+            APIResponseValidationError: A success status whose body is not a chat
+                completion (or a stream line that is not a chunk).
+            ResponseTooLargeError: An answer over `max_response_bytes`.
+            ChatImageError: The client was closed, or is used in a forked child with an
+                `http_client` of the caller's.
+        """
         client = self._client
 
         def send(params: dict[str, Any]) -> ChatCompletion | Stream[ChatCompletionChunk]:
-            request, retries = client._prepare(client._http(), stream, stream_options, params)
+            call = client._call(client._http(), stream, stream_options, params)
             if stream:
-                return client._stream(request, retries)
-            return read_completion(client._send(request, retries, stream=False))
+                return client._stream(call)
+            return read_completion(client._send(call))
 
         # Issue 18: the images fitted to the policy first (and "auto" URLs inlined on a 400).
         return client._images.call(params, send)
@@ -719,9 +521,9 @@ class _RawCompletions:
         client = self._client
         from ._response import RawResponse
 
+
         def send(params: dict[str, Any]) -> RawResponse:
-            request, retries = client._prepare(client._http(), False, None, params)
-            return RawResponse(client._send(request, retries, stream=False))
+            return RawResponse(client._send(client._call(client._http(), False, None, params)))
 
         return client._images.call(params, send)  # issue 18, as in `create`
 
@@ -759,16 +561,52 @@ class _AsyncCompletions:
         stream_options: StreamOptions | None = None,
         **params: Unpack[CompletionParams],
     ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
-        """`ChatImage`'s `create`, awaited: `AsyncStream` when streaming."""
+        """`ChatImage`'s `create`, awaited: the typed answer, or with `stream=True` an
+        `AsyncStream` of typed chunks (read it inside `async with`).
+
+        Args:
+            model: The model the gateway routes to.
+            messages: The conversation: `SystemMessage`, `UserMessage` and
+                `AssistantMessage`, or the `openai` package's dicts, mixed freely.
+            max_tokens: The longest answer, in tokens (1 or more); the gateway requires it.
+            stream: True returns a stream of `ChatCompletionChunk`s as they arrive.
+            stream_options: With `stream=True`: `{"include_usage": True}` asks for a last
+                chunk carrying the token usage.
+            **params: The rest of `CompletionParams`, each optional and not sent when None:
+                `temperature`, `top_p`, `n`, `stop`, `seed`, `presence_penalty`,
+                `frequency_penalty`, `user`; `extra_body` and `extra_headers` for what this
+                list does not name; and `timeout`, `total_timeout` and `max_retries` for this
+                call instead of the client's; `images` for this call's image policy
+                (an `ImagePolicy` or a profile name; False sends images as given).
+
+        Raises:
+            TypeError: An argument `create()` does not take, or a required one missing.
+            InvalidInputError: A value the gateway would refuse (an unknown role, an image
+                URL scheme, `max_tokens=0`, ...), naming the field; nothing is sent.
+                `InvalidImageError` when an image file changed since its part was made;
+                `ImageLimitError` (too many images, or one that cannot fit the policy),
+                `UnsupportedImageError` (an extra to install), `ImageFetchError` (an image
+                URL to inline that could not be downloaded).
+            APIStatusError: The gateway answered an error status, after the retries; a
+                subclass per status (`BadRequestError`, `RateLimitError`, ...).
+            APIConnectionError: No complete answer, after the retries;
+                `APITimeoutError` when a timeout ran out.
+            APIResponseValidationError: A success status whose body is not a chat
+                completion (or a stream line that is not a chunk).
+            ResponseTooLargeError: An answer over `max_response_bytes`.
+            ChatImageError: The client was closed, or is used in a forked child with an
+                `http_client` of the caller's, or in an event loop other than the one
+                it was first used in.
+        """
         client = self._client
 
         async def send(
             params: dict[str, Any],
         ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
-            request, retries = client._prepare(client._http(), stream, stream_options, params)
+            call = client._call(client._http(), stream, stream_options, params)
             if stream:
-                return await client._stream(request, retries)
-            return read_completion(await client._send(request, retries, stream=False))
+                return await client._stream(call)
+            return read_completion(await client._send(call))
 
         # Issue 18: as in `ChatImage`; downloads awaited, pixel work in a worker thread.
         return await client._images.acall(params, send)
@@ -791,9 +629,10 @@ class _AsyncRawCompletions:
         client = self._client
         from ._response import RawResponse
 
+
         async def send(params: dict[str, Any]) -> RawResponse:
-            request, retries = client._prepare(client._http(), False, None, params)
-            return RawResponse(await client._send(request, retries, stream=False))
+            call = client._call(client._http(), False, None, params)
+            return RawResponse(await client._send(call))
 
         return await client._images.acall(params, send)  # issue 18, as in `create`
 

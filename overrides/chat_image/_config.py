@@ -18,6 +18,9 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
+    "MAX_RETRIES_EXTENSION",
+    "RETRIES_TAKEN_EXTENSION",
+    "STREAM_EXTENSION",
     "Settings",
     "to_timeout",
 ]
@@ -93,3 +96,12 @@ def to_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     """A number means that many seconds for every phase, as in httpx; None means the default."""
     checked = check_timeout(timeout)
     return DEFAULT_TIMEOUT if checked is None else checked
+
+
+# The httpx extensions the clients and `RetryTransport` share. On a request: its own retry
+# budget, instead of the transport's (the clients send 0: they retry around `send()`).
+MAX_RETRIES_EXTENSION: Final = "chat_image.max_retries"
+# On a request: its answer is read as it arrives, so `RetryTransport` must not buffer it.
+STREAM_EXTENSION: Final = "chat_image.stream"
+# On a final response: how many retries it took (read by `with_raw_response` and streams).
+RETRIES_TAKEN_EXTENSION: Final = "chat_image.retries_taken"

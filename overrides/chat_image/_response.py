@@ -13,14 +13,14 @@ import json
 import attrs
 import httpx
 
-from ._base_client import retries_taken
 from ._compat import keep_content
+from ._config import RETRIES_TAKEN_EXTENSION
 from ._exceptions import APIResponseValidationError, ResponseTooLargeError, status_error
 from ._models.completion import ChatCompletion
 from ._redact import request_id_of
 from ._transports import deadline as _deadline
 
-__all__ = ["RawResponse", "aread_body", "read_body", "read_completion"]
+__all__ = ["RawResponse", "aread_body", "read_body", "read_completion", "retries_taken"]
 
 
 @attrs.frozen
@@ -109,3 +109,9 @@ async def aread_body(response: httpx.Response, limit: int) -> None:
             raise ResponseTooLargeError(response, limit)
         chunks.append(chunk)
     _keep(response, chunks)
+
+
+def retries_taken(response: httpx.Response) -> int:
+    """How many times the request was sent again before `response` came: 0 if never."""
+    value = response.extensions.get(RETRIES_TAKEN_EXTENSION, 0)
+    return value if isinstance(value, int) else 0

@@ -28,7 +28,7 @@ from typing import Final, TypeAlias
 import attrs
 import httpx
 
-from ._base_client import RETRIES_TAKEN_EXTENSION
+from ._config import RETRIES_TAKEN_EXTENSION
 
 __all__ = [
     "RETRIES_TAKEN_EXTENSION",
@@ -141,8 +141,22 @@ def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
 class RetryPolicy:
     """Decides whether an attempt's outcome is retried and how long to wait first.
 
-    Pure apart from reading `clock` (for `Retry-After` dates) and `random` (for jitter), which
+    Pass one as `retry_policy=` to change the waits; how many retries is `max_retries`. Pure
+    apart from reading `clock` (for `Retry-After` dates) and `random` (for jitter), which
     are injectable so that waits are deterministic in tests.
+
+    Args:
+        initial_delay: Seconds before the first retry, doubled for each one after it.
+        max_delay: The longest backoff, in seconds.
+        jitter: The fraction (0 to 1) by which a backoff is shortened at random, so that
+            many clients do not retry in step.
+        max_retry_after: The longest `Retry-After` (or `retry-after-ms`) honoured, in
+            seconds; a longer one, or none, means backoff instead.
+        clock: The current time as `time.time()` gives it, for `Retry-After` dates.
+        random: A number in [0, 1), as `random.random()` gives it, for the jitter.
+
+    Raises:
+        ValueError: A negative or non-finite delay, or a jitter outside 0 to 1.
     """
 
     initial_delay: float = attrs.field(default=0.5, validator=_non_negative)

@@ -17,7 +17,6 @@ from typing import Final, Generic, Self, TypeVar
 
 import httpx
 
-from ._base_client import retries_taken
 from ._exceptions import (
     APIResponseValidationError,
     ChatImageError,
@@ -28,6 +27,7 @@ from ._models.accumulate import ChatCompletionAccumulator
 from ._models.chunk import ChatCompletionChunk, chunk_of_completion, parse_chat_completion_chunk
 from ._models.completion import ChatCompletion, ResponseShapeError, parse_chat_completion
 from ._redact import request_id_of
+from ._response import retries_taken
 from ._sse import ServerSentEvent, SSEDecoder
 
 __all__ = ["AsyncStream", "Stream"]
@@ -242,8 +242,25 @@ class _StreamBase(Generic[_ChunkT]):
 class Stream(_StreamBase[_ChunkT]):
     """The chunks of a streamed answer: iterate it (once), preferably inside `with`.
 
-    Leaving early (`break`, an exception, `close()`) closes the response, which frees its
-    connection. `get_final_completion()` reads what is left and returns the whole answer.
+    `create(..., stream=True)` makes it; it is not built by hand. Leaving early (`break`, an
+    exception, `close()`) closes the response, which frees its connection.
+    `get_final_completion()` reads what is left and returns the whole answer. It has
+    `response`, `headers`, `status_code`, `request_id` and `retries_taken`.
+
+    Args:
+        response: The HTTP response whose body is the event stream, not yet read.
+        resend: How to send the request again when the stream fails before its first
+            event; None sends it once.
+
+    Raises:
+        APIError: While iterating, an error event from the gateway, with its `message`,
+            `type` and `code`, after the chunks before it.
+        APIResponseValidationError: While iterating, a line that is not a chunk, or a
+            success status that is neither an event stream nor a completion.
+        APIConnectionError: While iterating, the connection dropped, or the stream ended
+            before every choice finished; `APITimeoutError` when no event came within the
+            read timeout.
+        ChatImageError: `get_final_completion()` after the stream was left early.
     """
 
     def __init__(self, response: httpx.Response, *, resend: Resend | None = None) -> None:

@@ -59,30 +59,39 @@ def phone_photo(size: tuple[int, int], sigma: float, quality: int) -> bytes:
     return out.getvalue()
 
 
+def _consume(content: object, encode: bool) -> int:
+    """Bytes (or base64 characters) of `content`'s slices, read as the send path reads them."""
+    from chat_image._images.file import ImageFile
+
+    assert isinstance(content, ImageFile)
+    if encode:
+        return sum(len(base64.b64encode(piece)) for piece in content.slices(_SLICE))
+    return sum(len(piece) for piece in content.slices(_SLICE))
+
+
 def _read_plain(path: str, encode: bool = False) -> int:
     """The file read as the send path reads it (and base64-encoded, with `encode`)."""
-    from chat_image import ImagePart
+    from chat_image import ImageData, ImagePart
 
-    content = ImagePart.from_path(path).image_url._content  # type: ignore[union-attr]
-    if encode:
-        return sum(len(base64.b64encode(piece)) for piece in content.slices(_SLICE))  # type: ignore[union-attr]
-    return sum(len(piece) for piece in content.slices(_SLICE))  # type: ignore[union-attr]
+    image = ImagePart.from_path(path).image_url
+    assert isinstance(image, ImageData)
+    return _consume(image._content, encode)
 
 
 def _read_stripped(path: str, encode: bool = False) -> int:
-    from chat_image import ImagePart, UserMessage
-    from chat_image._images.limits import ImagePolicy
+    from chat_image import ImageData, ImagePart, ImagePolicy, UserMessage
     from chat_image._images.policy import apply_policy
 
     message = UserMessage([ImagePart.from_path(path)])
     # anthropic: the photo is within its pixel and byte limits, so only the metadata goes.
     prepared = apply_policy([message], ImagePolicy(limits="anthropic"))
-    part = prepared.messages[0].content[0]
-    content = part.image_url._content  # type: ignore[union-attr]
     assert "stripped" in prepared.reports[0].actions
-    if encode:
-        return sum(len(base64.b64encode(piece)) for piece in content.slices(_SLICE))  # type: ignore[union-attr]
-    return sum(len(piece) for piece in content.slices(_SLICE))  # type: ignore[union-attr]
+    content = prepared.messages[0].content
+    assert isinstance(content, tuple)
+    part = content[0]
+    assert isinstance(part, ImagePart)
+    assert isinstance(part.image_url, ImageData)
+    return _consume(part.image_url._content, encode)
 
 
 def _ratio(path: str, encode: bool) -> float:

@@ -52,7 +52,7 @@ def _cell(value: float, width: int, suffix: str = "") -> str:
 
 
 def table(rows: list[Row]) -> str:
-    """The rows as the fixed-width text table the README quotes."""
+    """The rows as the fixed-width text table docs/performance.md quotes."""
     header = (
         f"{'case':<44} {'unit':<8} {'chat_image':>10} {'httpx':>10} {'openai':>10} "
         f"{'ours/httpx':>10} {'ours/openai':>11}  {'target':<22} met"

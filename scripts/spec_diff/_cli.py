@@ -21,7 +21,7 @@ direction flips which, are one table: scripts/spec_diff/_rules.py.
 checks that overrides/ still fit it (scripts.check_overrides); a failure there is
 reported as a breaking change. Nothing in the work tree is written.
 
-Exit status (documented in README.md):
+Exit status (documented in CONTRIBUTING.md):
   0  no changes
   1  non-breaking changes only
   2  at least one breaking change
@@ -45,7 +45,7 @@ from scripts.spec_diff._report import render_json, render_text, verdict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run spec-diff; the exit status is the verdict's (README.md)."""
+    """Run spec-diff; the exit status is the verdict's (CONTRIBUTING.md)."""
     parser = argparse.ArgumentParser(
         description="Classify the changes from openapi.yaml to a candidate upstream spec.",
         epilog="Exit status: 0 no changes, 1 non-breaking only, 2 breaking, 3 bad input.",

@@ -10,7 +10,7 @@ Severity = Literal["breaking", "non-breaking"]
 BREAKING: Final = "breaking"
 NON_BREAKING: Final = "non-breaking"
 
-# Exit statuses, documented in README.md.
+# Exit statuses, documented in CONTRIBUTING.md.
 EXIT_NONE: Final = 0
 EXIT_NON_BREAKING: Final = 1
 EXIT_BREAKING: Final = 2

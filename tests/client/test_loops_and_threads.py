@@ -128,3 +128,39 @@ def test_a_sync_client_closed_before_a_call_still_says_it_is_closed(server):
     with pytest.raises(ChatImageError, match="the client is closed"):
         client.chat.completions.create(**CREATE)
     assert server.count == 0
+
+
+@pytest.mark.parametrize("backend", ["httpx", "aiohttp"])
+def test_close_works_from_cleanup_code_in_another_event_loop(server, backend):
+    """Cleanup often runs under a later asyncio.run() (a fixture's teardown, an atexit hook):
+    close() must close there, not refuse the loop the way a call does. Run in a child process:
+    the connections whose loop ended are only reclaimed by the collector there."""
+    import subprocess
+    import sys
+    import textwrap
+
+    program = textwrap.dedent(
+        f"""
+        import asyncio
+        from chat_image import AsyncChatImage, DefaultAioHttpClient, UserMessage
+        http = DefaultAioHttpClient() if {backend!r} == "aiohttp" else None
+        chat = AsyncChatImage(api_key={API_KEY!r}, base_url={server.url!r}, http_client=http)
+
+        async def call():
+            answer = await chat.chat.completions.create(
+                model="m", messages=[UserMessage("hi")], max_tokens=5
+            )
+            return answer.id
+
+        assert asyncio.run(call())
+        asyncio.run(chat.close())
+        assert chat.api_client.get_async_httpx_client().is_closed
+        print("closed")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "closed"
+    assert server.count == 1

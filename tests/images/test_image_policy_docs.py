@@ -26,18 +26,13 @@ def _setup(server, monkeypatch, tmp_path):
 
 
 def _run(blocks: list[str]) -> dict[str, object]:
-    from chat_image import ChatImage
-
-    namespace: dict[str, object] = {}
-    try:
-        for index, block in enumerate(blocks):
-            exec(compile(block, f"docs/image-policy.md[{index}]", "exec"), namespace)
-    finally:
-        # The page's client lives as long as a script's would: closed here, not at exit.
-        for value in namespace.values():
-            if isinstance(value, ChatImage):
-                value.close()
-    return namespace
+    """Each block on its own, as a reader would run it; their names gathered."""
+    names: dict[str, object] = {}
+    for index, block in enumerate(blocks):
+        namespace: dict[str, object] = {}
+        exec(compile(block, f"docs/image-policy.md[{index}]", "exec"), namespace)
+        names.update(namespace)
+    return names
 
 
 @pytest.mark.pillow
@@ -63,6 +58,8 @@ def test_the_pdf_example_runs(server, monkeypatch, tmp_path, capsys):
     _setup(server, monkeypatch, tmp_path)
     pages = [Image.new("RGB", (200, 100), colour) for colour in ("red", "green", "blue")]
     pages[0].save(tmp_path / "scan.pdf", "PDF", save_all=True, append_images=pages[1:])
-    _run(_blocks())
+    [pdf_block] = [block for block in _blocks() if "from_pdf" in block]
+    assert pdf_block == (Path(__file__).parent / "pdf_example.py").read_text(encoding="utf-8")
+    _run([pdf_block])
     content = server.last.json["messages"][0]["content"]
     assert [part["type"] for part in content] == ["text", "image_url", "image_url"]

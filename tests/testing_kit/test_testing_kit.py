@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import itertools
 import json
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -226,15 +228,7 @@ def test_connection_faults_end_in_a_connection_error(gateway: FakeGateway, fault
 
 def test_a_dropped_body_sends_its_headers_and_half_the_body(gateway: FakeGateway):
     gateway.queue(fault="drop_mid_body")
-    with (
-        httpx.Client() as http,
-        http.stream(
-            "POST",
-            gateway.base_url + "/chat/completions",
-            json=_body(),
-            headers={"Authorization": f"Bearer {KEY}"},
-        ) as response,
-    ):
+    with _open_stream(gateway) as response:
         assert response.status_code == 200
         with pytest.raises(httpx.RemoteProtocolError):
             response.read()
@@ -532,7 +526,9 @@ def test_without_an_api_key_any_bearer_is_accepted():
 # -- streams (read with plain httpx until the client streams) ---------------------------------
 
 
-def _stream(gateway: FakeGateway, **body: object) -> tuple[httpx.Headers, list[str]]:
+@contextlib.contextmanager
+def _open_stream(gateway: FakeGateway, **body: object) -> Iterator[httpx.Response]:
+    """A streamed request to the gateway, read with plain httpx, its response still open."""
     with (
         httpx.Client() as http,
         http.stream(
@@ -542,6 +538,11 @@ def _stream(gateway: FakeGateway, **body: object) -> tuple[httpx.Headers, list[s
             headers={"Authorization": f"Bearer {KEY}"},
         ) as response,
     ):
+        yield response
+
+
+def _stream(gateway: FakeGateway, **body: object) -> tuple[httpx.Headers, list[str]]:
+    with _open_stream(gateway, **body) as response:
         return response.headers, [line for line in response.iter_lines() if line]
 
 
@@ -599,13 +600,7 @@ def test_a_cut_off_stream_ends_before_finish_reason_without_done(gateway: FakeGa
     lines: list[str] = []
     with (
         pytest.raises(httpx.RemoteProtocolError),
-        httpx.Client() as http,
-        http.stream(
-            "POST",
-            gateway.base_url + "/chat/completions",
-            json=_body(stream=True),
-            headers={"Authorization": f"Bearer {KEY}"},
-        ) as response,
+        _open_stream(gateway) as response,
     ):
         lines.extend(line for line in response.iter_lines() if line)
     assert lines
@@ -616,15 +611,7 @@ def test_a_cut_off_stream_ends_before_finish_reason_without_done(gateway: FakeGa
 def _raw_stream(gateway: FakeGateway, *, keep: int | None = None) -> tuple[httpx.Response, bytes]:
     """The status and body bytes of one streamed answer; `keep` pieces, then the client leaves."""
     received = b""
-    with (
-        httpx.Client() as http,
-        http.stream(
-            "POST",
-            gateway.base_url + "/chat/completions",
-            json=_body(),
-            headers={"Authorization": f"Bearer {KEY}"},
-        ) as response,
-    ):
+    with _open_stream(gateway) as response:
         for index, piece in enumerate(response.iter_raw()):
             received += piece
             if keep is not None and index + 1 >= keep:
@@ -670,13 +657,7 @@ def test_a_cut_stream_body_sends_every_piece_then_closes(gateway: FakeGateway):
     received: list[bytes] = []
     with (
         pytest.raises(httpx.RemoteProtocolError),
-        httpx.Client() as http,
-        http.stream(
-            "POST",
-            gateway.base_url + "/chat/completions",
-            json=_body(),
-            headers={"Authorization": f"Bearer {KEY}"},
-        ) as response,
+        _open_stream(gateway) as response,
     ):
         received.extend(response.iter_raw())
     assert b"".join(received) == b'data: one\n\ndata: {"cho'
@@ -687,13 +668,7 @@ def test_a_cut_rendered_stream_ends_after_done_without_ending_the_body(gateway: 
     lines: list[str] = []
     with (
         pytest.raises(httpx.RemoteProtocolError),
-        httpx.Client() as http,
-        http.stream(
-            "POST",
-            gateway.base_url + "/chat/completions",
-            json=_body(stream=True),
-            headers={"Authorization": f"Bearer {KEY}"},
-        ) as response,
+        _open_stream(gateway) as response,
     ):
         lines.extend(line for line in response.iter_lines() if line)
     assert lines[-1] == "data: [DONE]"
@@ -725,15 +700,7 @@ def test_an_error_event_comes_in_either_form(gateway: FakeGateway, fault, done):
 
 def test_a_stream_of_pings_sends_only_comments(gateway: FakeGateway):
     gateway.queue(fault="pings_only", pause=0.01)
-    with (
-        httpx.Client() as http,
-        http.stream(
-            "POST",
-            gateway.base_url + "/chat/completions",
-            json=_body(stream=True),
-            headers={"Authorization": f"Bearer {KEY}"},
-        ) as response,
-    ):
+    with _open_stream(gateway) as response:
         lines = []
         for line in response.iter_lines():
             if line:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "test_with_fake_gateway.py"
-README = ROOT / "README.md"
 
 
 def _pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -70,9 +69,3 @@ def test_the_example_passes_outside_our_suite(tmp_path: Path):
     tests = len(re.findall(r"^def test_", EXAMPLE.read_text(), flags=re.MULTILINE))
     assert f"{tests} passed" in result.stdout, result.stdout + result.stderr
     assert result.returncode == 0
-
-
-def test_the_readme_shows_the_example_as_it_is():
-    section = README.read_text(encoding="utf-8").split("## Testing code that uses chat-image", 1)[1]
-    blocks = re.findall(r"```python\n(.*?)```", section.split("\n## ", 1)[0], flags=re.DOTALL)
-    assert EXAMPLE.read_text(encoding="utf-8") in blocks

@@ -22,8 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from .._base_client import MAX_RETRIES_EXTENSION, STREAM_EXTENSION
-from .._config import DEFAULT_MAX_RETRIES
+from .._config import DEFAULT_MAX_RETRIES, MAX_RETRIES_EXTENSION, STREAM_EXTENSION
 from .._retry import RetryPolicy, asyncio_sleep, retry_async, retry_sync
 from .._validation import check_max_retries
 from .deadline import install

@@ -86,8 +86,48 @@ async def run_batch(
 
     Items already `ok` in `output` for the same input are skipped (and `error` ones unless
     `retry_failed`), so running again resumes. Setting `stop` stops taking items; those in
-    flight get `grace` seconds to finish, then are cancelled and left for the next run.
-    Bad arguments raise InvalidInputError before anything is sent.
+    flight get `grace` seconds to finish, then are cancelled and left for the next run. An
+    item that fails is an `error` line in `output`, not an exception.
+
+    Args:
+        source: A folder (images found recursively) or a JSONL manifest, one request a line.
+        output: The JSONL file written, one line per finished item; read first to resume.
+        prompt: What to ask of each image; a manifest line's `prompt` overrides it.
+        model: The model; a manifest line's `model` overrides it.
+        max_tokens: Each answer's limit, `DEFAULT_MAX_TOKENS` by default.
+        detail: The images' `detail` (`low`, `high` or `auto`); None sends none.
+        system: A system message sent before each question.
+        resize: Scale images down to what the model sees (needs Pillow).
+        images: The image policy (`ImagePolicy` or a profile name); each output line then
+            records what it did (`actions`, and each image's bytes and pixels before and
+            after). None: the client's default policy.
+        pdf_pages: The pages of each PDF input to send ("1-3"); None for all (at most 100).
+        concurrency: The most requests in flight; halved on a 429, then won back.
+        rpm: Request starts per minute, spaced; None for no limit.
+        tpm: Estimated input tokens per minute; None for no limit.
+        retry_failed: Redo the items whose last answer in `output` was an error.
+        shard: Take only this part of the items (`parse_shard("2/8")`), by a hash of the id.
+        max_retries: Each request's retries, `DEFAULT_BATCH_RETRIES` by default.
+        api_key: As for `AsyncChatImage`; the environment by default.
+        base_url: As for `AsyncChatImage`; the environment by default.
+        timeout: As for `AsyncChatImage`.
+        http_client: The `httpx.AsyncClient` to send over, left open; by default a
+            `DefaultAioHttpClient` when the `aiohttp` extra is installed, closed at the end.
+        on_progress: Called with the running `Progress` after each item.
+        on_problem: Called with each `InputProblem` (a file that is not an image, an
+            invalid manifest line), which is then skipped.
+        on_event: Called with a line of news, such as a slowdown after a 429.
+        stop: Set it to stop taking items (what Ctrl-C does in `chat-image batch`).
+        grace: Seconds the requests in flight get to finish once `stop` is set.
+        count_first: Count the items before starting, so that progress has a total.
+
+    Returns:
+        A `BatchSummary`: ok, failed by error type, skipped, tokens, wall time, problems.
+
+    Raises:
+        InvalidInputError: A bad argument (a concurrency, rate or `max_tokens` below 1), a
+            missing key or base URL, or an unreadable `source`; nothing is sent.
+        JournalBusyError: Another run is writing `output`.
     """
     check_positive("concurrency", concurrency)
     check_positive("rpm", rpm, optional=True)

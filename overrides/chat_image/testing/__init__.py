@@ -3,7 +3,7 @@
 `FakeGateway` is a real HTTP server on 127.0.0.1 that answers as a test tells it (`queue`,
 `responder`, `default`), records what arrived (`requests`), and refuses requests the gateway
 would refuse, as the gateway would. With pytest installed, the `fake_gateway` fixture and
-friends come with the package (see README, "Testing code that uses chat-image").
+friends come with the package (see docs/testing.md).
 """
 
 from ._contract import Refusal, UnsupportedSchemaError

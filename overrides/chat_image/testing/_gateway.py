@@ -59,6 +59,22 @@ class FakeGateway:
     refuse gets its 4xx with an OpenAI-style error naming the field, and uses no queued reply.
     `keep_bodies=False` keeps only each body's size and sha256 (for memory measurements), and
     so checks no body.
+
+    Start it with `with FakeGateway() as gateway:` (or `async with`, or `start()` and
+    `stop()`); then `gateway.client()` is a `ChatImage` for it, or point any client at
+    `gateway.base_url` with `gateway.api_key`.
+
+    Args:
+        api_key: The only bearer key it takes (`DEFAULT_API_KEY` by default); None takes
+            any key, or none.
+        validate: Refuse requests outside the gateway's contract, as the gateway would.
+        keep_bodies: Keep each request's body; False keeps its size and sha256 only.
+        default: The reply when no responder answers and nothing is queued; by default a
+            completion with `DEFAULT_CONTENT`, streamed when the request asks for a stream.
+
+    Raises:
+        UnsupportedSchemaError: When made with `validate=True`, if the shipped spec uses a
+            JSON Schema feature the contract check does not know.
     """
 
     def __init__(
