@@ -196,3 +196,19 @@ def test_a_file_is_stripped_as_it_is_read(tmp_path):
     assert prepared.reports[0].source == str(path)
     # Sliced as the body streams it: the same bytes, slice by slice.
     assert b"".join(part.image_url._content.slices(3 * 100)) == sent
+
+
+@pytest.mark.parametrize("fmt", ["AVIF", "WEBP"])
+def test_avif_and_animated_webp_become_what_openai_takes(fmt):
+    from PIL import Image
+
+    frames = [upright((40, 30)), Image.new("RGB", (40, 30), (0, 0, 255))]
+    out = io.BytesIO()
+    frames[0].save(out, format=fmt, save_all=True, append_images=frames[1:], duration=100)
+    prepared = apply_policy([_message_raw(out.getvalue())], ImagePolicy())
+    report = prepared.reports[0]
+    assert report.media_type_after in ("image/jpeg", "image/png")
+    assert "first_frame" in report.actions or fmt == "AVIF"
+    image = opened(_sent(prepared))
+    assert getattr(image, "n_frames", 1) == 1
+    assert has_red_corner(image)
