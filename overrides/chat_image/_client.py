@@ -521,7 +521,6 @@ class _RawCompletions:
         client = self._client
         from ._response import RawResponse
 
-
         def send(params: dict[str, Any]) -> RawResponse:
             return RawResponse(client._send(client._call(client._http(), False, None, params)))
 
@@ -628,7 +627,6 @@ class _AsyncRawCompletions:
         """`create()`'s arguments; the answer unparsed, its body read (not for streams)."""
         client = self._client
         from ._response import RawResponse
-
 
         async def send(params: dict[str, Any]) -> RawResponse:
             call = client._call(client._http(), False, None, params)
