@@ -32,3 +32,21 @@ from chat_image._images.sniff import sniff
 )
 def test_sniff(head, media_type):
     assert sniff(head) == media_type
+
+
+def test_a_data_url_is_read_in_pieces_as_decoded_whole():
+    import base64
+    import os
+
+    from chat_image._images.policy import _Base64Text
+
+    for size in (0, 1, 2, 3, 100, 1001):
+        data = os.urandom(size)
+        text = _Base64Text(base64.b64encode(data).decode())
+        assert text.size == size
+        for offset in range(0, size + 2, 7):
+            for length in (1, 2, 3, 5, 64):
+                assert text.read_at(offset, length) == data[offset : offset + length]
+        assert text.read() == data
+    wrapped = _Base64Text(base64.encodebytes(os.urandom(200)).decode())  # with newlines
+    assert wrapped.size == 200

@@ -12,7 +12,6 @@ is sent, and does no network I/O: URLs to inline are fetched first (`urls_to_fet
 
 from __future__ import annotations
 
-import base64
 import binascii
 import functools
 import importlib.util
@@ -59,7 +58,9 @@ def raw_budget(limits: ImageLimits) -> int | None:
     return min(present) if present else None
 
 
+@functools.cache
 def _pillow() -> bool:
+    """Whether Pillow can be imported (looked up once: a lookup walks sys.path)."""
     return importlib.util.find_spec("PIL") is not None
 
 
@@ -99,25 +100,55 @@ class PreparedImages:
     reports: tuple[ImageReport, ...]
 
 
+class _Base64Text:
+    """A data URL's base64 payload, decoded only where read: a scan reads a few headers, and
+    an image that needs nothing is sent as the caller wrote it, never decoded whole."""
+
+    def __init__(self, payload: str) -> None:
+        self._payload = payload
+        self._whole: bytes | None = None
+        padding = len(payload) - len(payload.rstrip("="))
+        if len(payload) % 4 or not payload.isascii() or any(c in payload for c in " \r\n\t"):
+            self._whole = binascii.a2b_base64(payload)  # unusual text: decoded once, whole
+        self.size = len(self._whole) if self._whole is not None else len(payload) // 4 * 3 - padding
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        if self._whole is not None:
+            return self._whole[offset : offset + size]
+        first = offset // 3
+        text = self._payload[first * 4 : -(-(offset + size) // 3) * 4]
+        skip = offset - first * 3
+        return binascii.a2b_base64(text)[skip : skip + size]
+
+    def read(self) -> bytes:
+        if self._whole is None:
+            self._whole = binascii.a2b_base64(self._payload)
+        return self._whole
+
+
 @attrs.frozen
 class _Source:
-    """One inline image as found: its bytes or file, type and layout."""
+    """One inline image as found: its bytes, file or data URL text, type and layout."""
 
-    content: bytes | ImageFile
+    content: bytes | ImageFile | _Base64Text
     media_type: str
     layout: Layout
 
     @property
     def size(self) -> int:
-        return self.content.size if isinstance(self.content, ImageFile) else len(self.content)
+        return len(self.content) if isinstance(self.content, bytes) else self.content.size
 
     def read(self) -> bytes:
         return self.content if isinstance(self.content, bytes) else self.content.read()
 
 
-def _layout_of(content: bytes | ImageFile, media_type: str, keep_orientation: bool) -> Layout:
+def _layout_of(
+    content: bytes | ImageFile | _Base64Text, media_type: str, keep_orientation: bool
+) -> Layout:
     if media_type not in _SCANNED:
         return Layout(media_type)
+    if isinstance(content, _Base64Text):
+        return scan(media_type, content.read_at, content.size, keep_orientation=keep_orientation)
     if isinstance(content, bytes):
         view = memoryview(content)
 
@@ -137,14 +168,14 @@ def _layout_of(content: bytes | ImageFile, media_type: str, keep_orientation: bo
         os.close(fd)
 
 
-def _sent_content(source: _Source, strip: bool) -> bytes | ImageFile:
+def _sent_content(source: _Source, strip: bool) -> bytes | ImageFile | _Base64Text:
     """The image as sent when its pixels need nothing: without metadata, or as it is."""
     pieces = source.layout.pieces
     if not strip or pieces is None or (not source.layout.removed and not _has_literals(pieces)):
         return source.content
     if isinstance(source.content, ImageFile):
         return StrippedFile.of(source.content, pieces)
-    data = source.content
+    data = source.read()
     return read_pieces(pieces, lambda offset, size: data[offset : offset + size])
 
 
@@ -152,16 +183,18 @@ def _has_literals(pieces: tuple[Any, ...]) -> bool:
     return any(isinstance(piece, bytes) for piece in pieces)
 
 
-def _content_size(content: bytes | ImageFile) -> int:
-    return content.size if isinstance(content, ImageFile) else len(content)
+def _content_size(content: bytes | ImageFile | _Base64Text) -> int:
+    return len(content) if isinstance(content, bytes) else content.size
 
 
-def _decode_data_url(url: str) -> bytes | None:
+def _data_url_text(url: str) -> _Base64Text | None:
     head, sep, payload = url.partition(",")
     if not sep or not head.lower().endswith(";base64"):
         return None
     try:
-        return base64.b64decode(payload, validate=True)
+        # Lenient (strict mode costs 10x): a part that needs nothing is sent as the caller
+        # wrote it, so the gateway still judges the original text.
+        return _Base64Text(payload)
     except (binascii.Error, ValueError):
         return None
 
@@ -284,12 +317,12 @@ def _find(
     """The image of `part` to prepare, or None for a URL passed as it is."""
     image = part.image_url
     inlined = False
-    content: bytes | ImageFile
+    content: bytes | ImageFile | _Base64Text
     if isinstance(image, ImageURL):
         url = image.url
-        data: bytes | None
+        data: bytes | _Base64Text | None
         if url[:5].lower() == "data:":
-            data = _decode_data_url(url)
+            data = _data_url_text(url)
         else:
             data = fetched.get(url)
             inlined = data is not None
@@ -300,6 +333,8 @@ def _find(
         content = image._content
     if isinstance(content, ImageFile):
         media_type: str | None = content.media_type
+    elif isinstance(content, _Base64Text):
+        media_type = sniff(content.read_at(0, SNIFF_BYTES))
     else:
         media_type = sniff(content[:SNIFF_BYTES])
     if media_type is None:
@@ -362,7 +397,8 @@ class _Fitter:
                 if sent is source.content and not item.inlined:
                     part = item.part  # byte for byte, as the caller gave it
                 else:
-                    part = self._part(item, sent)
+                    whole = sent.read() if isinstance(sent, _Base64Text) else sent
+                    part = self._part(item, whole)
                 return part, report(
                     actions=actions,
                     media_type_after=media_type,
