@@ -150,3 +150,24 @@ def test_from_pdf_gives_image_parts(tmp_path):
     assert len(parts) == 2
     assert all(part.image_url.media_type == "image/png" for part in parts)
     assert [part.image_url.source for part in parts] == [f"{path}#page=1", f"{path}#page=2"]
+
+
+def test_ask_and_batch_take_pdf_pages(server, tmp_path):
+    from cli_kit import lines, run
+
+    _pdf(tmp_path)
+    done = run("ask", "Summarise.", "--model", "m", "--image", "scan.pdf", "--pdf-pages", "2-3",
+               "--no-stream", url=server.url, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    content = server.last.json["messages"][0]["content"]
+    assert [part["type"] for part in content] == ["text", "image_url", "image_url"]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (tmp_path / "scan.pdf").rename(folder / "scan.pdf")
+    done = run("batch", "docs", "-o", "out.jsonl", "--prompt", "Summarise.", "--model", "m",
+               "--pdf-pages", "1", url=server.url, cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [record] = lines(tmp_path / "out.jsonl")
+    assert record["status"] == "ok"
+    assert [image["source"] for image in record["images"]] == ["PDF#page=1"]
+    assert len(server.last.json["messages"][0]["content"]) == 2
