@@ -91,3 +91,17 @@ def test_ask_takes_the_options(server, tmp_path):
     assert media_type == "image/jpeg"
     assert has_red_corner(opened(photo))
     assert not metadata_of(photo)["gps"]
+
+
+def test_a_dry_run_says_what_it_skipped_and_why(server, tmp_path):
+    _folder(tmp_path)
+    (tmp_path / "images" / "notes.txt").write_text("not an image")
+    done = run(*BATCH, "--dry-run", "-v", url=server.url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "items: 2 " in done.stdout
+    assert "skipped input: 2\n  2: not a PNG, JPEG, GIF or WebP image, nor a TIFF" in done.stdout
+    assert "skipped drawing.svg: not a PNG" in done.stderr
+    assert "skipped notes.txt: not a PNG" in done.stderr
+    quiet = run(*BATCH, "--dry-run", url=server.url, cwd=tmp_path)
+    assert "skipped drawing.svg" not in quiet.stderr
+    assert server.count == 0

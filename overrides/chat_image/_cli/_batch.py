@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -15,7 +16,7 @@ from ._common import PROBLEMS_SHOWN, UsageError, read_api_key, resolve_model, sa
 from ._image_options import image_policy
 
 if TYPE_CHECKING:
-    from ..batch import BatchSummary, Shard
+    from ..batch import BatchSummary, InputProblem, Shard
 
 __all__ = ["add_parser", "run"]
 
@@ -50,6 +51,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("a folder needs --prompt: what to ask of each image")
     model = resolve_model(args, required=folder)
     if args.dry_run:
+        reasons: Counter[str] = Counter()
+
+        def skipped(found: InputProblem) -> None:
+            # Issue 18: what was skipped and why; with -v, each file by name.
+            reasons[found.problem] += 1
+            if args.verbose:
+                say(err, f"skipped {found.where}: {found.problem}")
+
         report = dry_run(
             source,
             args.output,
@@ -58,6 +67,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             detail=args.detail,
             max_tokens=args.max_tokens,
             shard=shard,
+            on_problem=skipped,
         )
         out.write(
             f"items: {report.items} ({report.already_ok} already ok in the output, "
@@ -67,6 +77,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             + f"\nestimated input tokens: {report.input_tokens}\n"
             f"max output tokens: {report.max_output_tokens}\n"
             f"skipped input: {report.problems}\n"
+            + "".join(f"  {count}: {reason}\n" for reason, count in reasons.most_common())
         )
         return 2 if report.bad_input else 0
     if not args.output:
@@ -77,7 +88,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 async def _run_batch(
     args: argparse.Namespace, source: Path, model: str | None, shard: Shard | None, err: TextIO
 ) -> int:
-    from ..batch import DEFAULT_BATCH_RETRIES, InputProblem, run_batch
+    from ..batch import DEFAULT_BATCH_RETRIES, run_batch
     from ..batch._progress import ProgressReporter
 
     stop = asyncio.Event()
