@@ -84,7 +84,66 @@ CONTRACT: Final = (
         "include_usage",
         "chat_image._request:_stream_options",
     ),
+    *(
+        Use("ChatCompletionRequest", name, name, "chat_image._request:build_body")
+        for name in (
+            "response_format",
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "logprobs",
+            "top_logprobs",
+            "max_completion_tokens",
+            "reasoning_effort",
+            "logit_bias",
+        )
+    ),
+    *(
+        Use("ChatMessage", name, name, "chat_image._models.messages:_message_to_api")
+        for name in ("name", "tool_call_id", "tool_calls")
+    ),
+    *(
+        Use(model, field, key, "chat_image._models.messages:_tool_call_to_api", position)
+        for model, field, key, position in (
+            ("MessageToolCall", "id", "id", 0),
+            ("MessageToolCall", "type_", "type", 1),
+            ("MessageToolCall", "function", "function", 2),
+            ("MessageToolCallFunction", "name", "name", 0),
+            ("MessageToolCallFunction", "arguments", "arguments", 1),
+        )
+    ),
 )
+# The typed request fields of the request below (each is built from this JSON through the
+# generated model's own `from_dict`, so their keys are checked by the comparison too).
+_TOOL: Final = {
+    "type": "function",
+    "function": {
+        "name": "describe",
+        "description": "Describe an image.",
+        "parameters": {"type": "object", "properties": {"detail": {"type": "string"}}},
+        "strict": False,
+    },
+}
+_FIELDS: Final = {
+    "response_format": {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "schema": {"type": "object"}, "strict": True},
+    },
+    "tools": [_TOOL],
+    "tool_choice": {"type": "function", "function": {"name": "describe"}},
+    "parallel_tool_calls": False,
+    "logprobs": True,
+    "top_logprobs": 2,
+    "max_completion_tokens": 400,
+    "reasoning_effort": "low",
+    "logit_bias": {"50256": -100},
+}
+# A tool call in the conversation, and its answer.
+_CALL: Final = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "describe", "arguments": '{"detail": "low"}'},
+}
 ENDPOINT_USER: Final = "chat_image._request:build_request"
 ENDPOINT_KEYS: Final = {"method": "post", "url": "/v1/chat/completions"}
 # One request through the overrides that exercises every key above, and its JSON.
@@ -101,11 +160,15 @@ EXPECTED_JSON: Final = {
                     "image_url": {"url": "https://example.com/a.png", "detail": "low"},
                 },
             ],
+            "name": "reader",
         },
+        {"role": "assistant", "content": None, "tool_calls": [_CALL]},
+        {"role": "tool", "content": "A meadow.", "tool_call_id": "call_1"},
     ],
     "max_tokens": 300,
     "stream": True,
     "stream_options": {"include_usage": True},
+    **_FIELDS,
 }
 
 
@@ -319,11 +382,14 @@ def probe(tree: Path) -> list[str]:
                     [
                         layer.TextPart("What is in this image?"),
                         layer.ImagePart.from_url("https://example.com/a.png", detail="low"),
-                    ]
+                    ],
+                    "reader",
                 ),
+                layer.AssistantMessage(tool_calls=[_CALL]),
+                layer.ToolMessage("call_1", "A meadow."),
             ],
             max_tokens=300,
-            params={},
+            params=_FIELDS,
             stream=True,
             stream_options={"include_usage": True},
         )

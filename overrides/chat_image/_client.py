@@ -27,6 +27,7 @@ from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from ._exceptions import ChatImageError
 from ._request import CompletionParams, StreamOptions
 from ._response import read_completion
+from ._structured.methods import AsyncStructuredMethods, SyncStructuredMethods
 from ._validation import check_http_client
 
 # What only some programs need is imported where it is first needed, not here: the retry
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
     from ._streaming import AsyncStream, Stream
 
 __all__ = ["AsyncChatImage", "ChatImage"]
+
+
+def _first_event_deadline(call: Call) -> tuple[float, str] | None:
+    """When a stream's first event must have come, and why: the call's total_timeout."""
+    return None if call.deadline is None else (call.deadline, call.deadline_reason)
 
 
 class ChatImage(BaseClient):
@@ -179,7 +185,11 @@ class ChatImage(BaseClient):
             self._sleep(wait)
             return self._send(call.resent(retries_done))
 
-        return Stream(self._send(call), resend=resend)
+        # Issue 22: a stream is bounded as a read answer is, and until its first event by the
+        # call's deadline (total_timeout).
+        return Stream(self._send(call), resend=resend)._bound(
+            call.max_response_bytes, _first_event_deadline(call)
+        )
 
     def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client."""
@@ -388,7 +398,9 @@ class AsyncChatImage(BaseClient):
             await self._sleep(wait)
             return await self._send(call.resent(retries_done))
 
-        return AsyncStream(await self._send(call), resend=resend)
+        return AsyncStream(await self._send(call), resend=resend)._bound(
+            call.max_response_bytes, _first_event_deadline(call)
+        )
 
     async def close(self) -> None:
         """Close the connection pool, unless the caller passed their own httpx client (a
@@ -423,8 +435,8 @@ class AsyncChatImage(BaseClient):
         await self.close()
 
 
-class _Completions:
-    """`client.chat.completions`."""
+class _Completions(SyncStructuredMethods):
+    """`client.chat.completions` (`parse()` and `stream()` come from `_structured`)."""
 
     def __init__(self, client: ChatImage) -> None:
         self._client = client
@@ -461,18 +473,23 @@ class _Completions:
 
         Args:
             model: The model the gateway routes to.
-            messages: The conversation: `SystemMessage`, `UserMessage` and
-                `AssistantMessage`, or the `openai` package's dicts, mixed freely.
+            messages: The conversation: `SystemMessage`, `DeveloperMessage`,
+                `UserMessage`, `AssistantMessage` (with its `tool_calls`) and `ToolMessage`,
+                the `openai` package's dicts, or a message a call returned, mixed freely.
             max_tokens: The longest answer, in tokens (1 or more); the gateway requires it.
             stream: True returns a stream of `ChatCompletionChunk`s as they arrive.
             stream_options: With `stream=True`: `{"include_usage": True}` asks for a last
                 chunk carrying the token usage.
             **params: The rest of `CompletionParams`, each optional and not sent when None:
                 `temperature`, `top_p`, `n`, `stop`, `seed`, `presence_penalty`,
-                `frequency_penalty`, `user`; `extra_body` and `extra_headers` for what this
-                list does not name; and `timeout`, `total_timeout` and `max_retries` for this
-                call instead of the client's; `images` for this call's image policy
-                (an `ImagePolicy` or a profile name; False sends images as given).
+                `frequency_penalty`, `user`; `response_format`, `tools` (dicts, or
+                functions and classes to build them from), `tool_choice`,
+                `parallel_tool_calls`, `logprobs`, `top_logprobs`, `max_completion_tokens`,
+                `reasoning_effort` and `logit_bias` as OpenAI defines them; `extra_body` and
+                `extra_headers` for what this list does not name; and `timeout`,
+                `total_timeout` and `max_retries` for this call instead of the client's;
+                `images` for this call's image policy (an `ImagePolicy` or a profile name;
+                False sends images as given).
 
         Raises:
             TypeError: An argument `create()` does not take, or a required one missing.
@@ -527,8 +544,8 @@ class _RawCompletions:
         return client._images.call(params, send)  # issue 18, as in `create`
 
 
-class _AsyncCompletions:
-    """`client.chat.completions`, awaitable."""
+class _AsyncCompletions(AsyncStructuredMethods):
+    """`client.chat.completions`, awaitable (`parse()` and `stream()` from `_structured`)."""
 
     def __init__(self, client: AsyncChatImage) -> None:
         self._client = client
@@ -565,18 +582,23 @@ class _AsyncCompletions:
 
         Args:
             model: The model the gateway routes to.
-            messages: The conversation: `SystemMessage`, `UserMessage` and
-                `AssistantMessage`, or the `openai` package's dicts, mixed freely.
+            messages: The conversation: `SystemMessage`, `DeveloperMessage`,
+                `UserMessage`, `AssistantMessage` (with its `tool_calls`) and `ToolMessage`,
+                the `openai` package's dicts, or a message a call returned, mixed freely.
             max_tokens: The longest answer, in tokens (1 or more); the gateway requires it.
             stream: True returns a stream of `ChatCompletionChunk`s as they arrive.
             stream_options: With `stream=True`: `{"include_usage": True}` asks for a last
                 chunk carrying the token usage.
             **params: The rest of `CompletionParams`, each optional and not sent when None:
                 `temperature`, `top_p`, `n`, `stop`, `seed`, `presence_penalty`,
-                `frequency_penalty`, `user`; `extra_body` and `extra_headers` for what this
-                list does not name; and `timeout`, `total_timeout` and `max_retries` for this
-                call instead of the client's; `images` for this call's image policy
-                (an `ImagePolicy` or a profile name; False sends images as given).
+                `frequency_penalty`, `user`; `response_format`, `tools` (dicts, or
+                functions and classes to build them from), `tool_choice`,
+                `parallel_tool_calls`, `logprobs`, `top_logprobs`, `max_completion_tokens`,
+                `reasoning_effort` and `logit_bias` as OpenAI defines them; `extra_body` and
+                `extra_headers` for what this list does not name; and `timeout`,
+                `total_timeout` and `max_retries` for this call instead of the client's;
+                `images` for this call's image policy (an `ImagePolicy` or a profile name;
+                False sends images as given).
 
         Raises:
             TypeError: An argument `create()` does not take, or a required one missing.

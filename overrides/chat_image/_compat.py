@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpcore
 import httpx
+import httpx._utils as httpx_utils
 
 from chat_image_api.api.chat import create_chat_completion
 
@@ -22,11 +23,17 @@ if TYPE_CHECKING:
 __all__ = [
     "TRANSPORT_HOOKS",
     "CompatError",
+    "URLPattern",
     "endpoint_kwargs",
+    "environment_proxies",
     "keep_content",
     "network_backend",
     "set_network_backend",
+    "url_pattern",
 ]
+
+URLPattern = httpx_utils.URLPattern
+"""httpx's matcher of a proxy mount key (`all://*.example.com`) against a URL."""
 
 # The methods `httpx.AsyncClient` calls to build its transports, which `DefaultAioHttpClient`
 # overrides to put aiohttp under them (as httpx-aiohttp's own client does).
@@ -87,3 +94,20 @@ def check_transport_hooks() -> None:
     for name in TRANSPORT_HOOKS:
         if not callable(getattr(httpx.AsyncClient, name, None)):
             raise CompatError(f"httpx.AsyncClient.{name} is gone: DefaultAioHttpClient needs it")
+
+
+def environment_proxies() -> dict[str, str | None]:
+    """httpx's own reading of HTTP(S)_PROXY, ALL_PROXY and NO_PROXY: mount keys (`http://`,
+    `all://example.com`) to proxy URLs, a scheme added where none is given; None: go direct."""
+    read = getattr(httpx_utils, "get_environment_proxies", None)
+    if not callable(read):
+        raise CompatError("httpx._utils.get_environment_proxies is gone")
+    proxies: dict[str, str | None] = read()
+    return proxies
+
+
+def url_pattern(key: str) -> URLPattern:
+    """httpx's matcher for the mount key `key`, as httpx's clients build theirs."""
+    if not callable(getattr(httpx_utils, "URLPattern", None)):
+        raise CompatError("httpx._utils.URLPattern is gone")
+    return httpx_utils.URLPattern(key)

@@ -13,7 +13,15 @@ from typing import Any
 
 import httpx
 
-from ._redact import body_text, decode_body, mask, redacted, request_id_of, secret_of
+from ._redact import (
+    body_text,
+    decode_body,
+    mask,
+    masked_json,
+    redacted,
+    request_id_of,
+    secret_of,
+)
 
 __all__ = [
     "APIConnectionError",
@@ -274,7 +282,20 @@ class APIStatusError(APIError):
         if self.request_id:
             extras.append(f"request_id={self.request_id}")
         suffix = f" ({', '.join(extras)})" if extras else ""
-        return f"Error code: {self.status_code} - {_snippet(detail)}{suffix}{self._redirect()}"
+        return (
+            f"Error code: {self.status_code} - {_snippet(detail)}{suffix}"
+            f"{self._redirect()}{self._not_found()}"
+        )
+
+    def _not_found(self) -> str:
+        """Which URL a 404 was for: a wrong base path is its usual cause, unless the server
+        says that it is the model that does not exist."""
+        if self.status_code != 404:
+            return ""
+        request = self.response.request
+        url = mask(str(request.url.copy_with(query=None)), secret_of(request))
+        hint = "" if self.code == "model_not_found" else "; check base_url"
+        return f" - requested {request.method} {url}{hint}"
 
     def _redirect(self) -> str:
         """Where a 3xx answer pointed: redirects are not followed, so the caller must act."""
@@ -368,6 +389,13 @@ def stream_error(response: httpx.Response, data: object) -> APIError | None:
     Two forms are in use: OpenAI's `{"error": {...}}` (also LiteLLM's and OpenRouter's), and
     vLLM's flat `{"object": "error", "message": ...}`.
     """
+    if not isinstance(data, dict):
+        return None
+    if data.get("error") is None and data.get("object") != "error":
+        return None
+    # What the error keeps (`.body`, `.param`, ...) is read from the body with the key masked,
+    # as a status error's is.
+    data = masked_json(data, secret_of(response.request))
     if not isinstance(data, dict):
         return None
     if data.get("error") is not None:

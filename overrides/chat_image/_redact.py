@@ -12,7 +12,15 @@ import re
 
 import httpx
 
-__all__ = ["body_text", "decode_body", "mask", "redacted", "request_id_of", "secret_of"]
+__all__ = [
+    "body_text",
+    "decode_body",
+    "mask",
+    "masked_json",
+    "redacted",
+    "request_id_of",
+    "secret_of",
+]
 
 # What a server's echo of the API key becomes in an error's message and body.
 _REDACTED = "[redacted]"
@@ -52,6 +60,18 @@ def _secret_pattern(secret: str) -> re.Pattern[str]:
 def mask(text: str, secret: str | None) -> str:
     """`text` with every appearance of `secret`, escaped or not, replaced by a marker."""
     return _secret_pattern(secret).sub(_REDACTED, text) if secret else text
+
+
+def masked_json(value: object, secret: str | None) -> object:
+    """Parsed JSON with every appearance of `secret` masked, in its strings and keys alike."""
+    if not secret:
+        return value
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (ValueError, TypeError, RecursionError):
+        return mask(repr(value), secret)
+    masked = mask(text, secret)
+    return value if masked == text else json.loads(masked)
 
 
 def redacted(text: str, request: httpx.Request) -> str:

@@ -43,10 +43,30 @@ def check_int(
 
 
 def check_str(field: str, value: object) -> str:
-    """`value` if it is a string, or the error naming `field` (the value itself not shown)."""
+    """`value` if it is a string UTF-8 can carry, or the error naming `field` (the value
+    itself not shown)."""
     if not isinstance(value, str):
         raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
+    check_text(field, value)
     return value
+
+
+def check_text(field: str, value: str) -> None:
+    """InvalidInputError naming `field` when `value` holds a lone UTF-16 surrogate (half an
+    emoji cut at `max_tokens`, a file name that is not UTF-8): the request body is UTF-8,
+    which cannot carry one. Refused rather than sent escaped: the text is broken, and a
+    gateway would refuse it or answer about a replacement character."""
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(value[exc.start])
+        raise InvalidInputError(
+            field,
+            f"holds a lone UTF-16 surrogate (U+{code:04X}), which cannot be sent as UTF-8: "
+            "repair the text or remove it",
+        ) from None
 
 
 # `scheme://user:password@`: everything up to the authority's last "@".
@@ -215,6 +235,7 @@ def positive_seconds(value: object) -> bool:
 def check_model(model: object) -> str:
     if not isinstance(model, str) or not model.strip():
         raise InvalidInputError("model", f"expected a non-empty string, got {model!r}")
+    check_text("model", model)
     return model
 
 
@@ -260,9 +281,10 @@ def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
 def check_json(field: str, value: object) -> None:
     """InvalidInputError naming `field` unless `value` can be sent as strict JSON."""
     try:
-        json.dumps(value, allow_nan=False)
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidInputError(field, f"cannot be sent as JSON ({exc})") from None
+    check_text(field, text)
 
 
 def check_http_client(
@@ -284,3 +306,177 @@ def check_positive(name: str, value: object, *, optional: bool = False) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise InvalidInputError(name, f"expected a positive number, got {value!r}")
+
+
+# -- the typed request fields: structured output, tools, log probabilities, reasoning -------
+
+# What OpenAI takes as a function or response-format name.
+_NAME: Final = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+RESPONSE_FORMATS: Final = ("text", "json_object", "json_schema")
+TOOL_CHOICES: Final = ("none", "auto", "required")
+REASONING_EFFORTS: Final = ("none", "minimal", "low", "medium", "high", "xhigh")
+_MAX_TOP_LOGPROBS: Final = 20
+_MAX_BIAS: Final = 100
+
+
+def _listed(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(repr(value) for value in values)
+
+
+def _mapping(field: str, value: object) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(field, f"expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def check_bool(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError(field, f"expected True or False, got {value!r}")
+    return value
+
+
+def check_one_of(field: str, value: object, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidInputError(field, f"{value!r} is not one of {_listed(allowed)}")
+    return value
+
+
+def _check_name(field: str, value: object) -> str:
+    if value is None:
+        raise InvalidInputError(field, "missing")
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InvalidInputError(
+            field, f"{value!r} is not a valid name (1 to 64 letters, digits, _ or -)"
+        )
+    return value
+
+
+def _check_schema(field: str, value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(field, f"expected a JSON Schema object, got {value!r}")
+
+
+def _check_optional(field: str, data: Mapping[str, Any], key: str, kind: type, what: str) -> None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise InvalidInputError(f"{field}.{key}", f"expected {what}, got {value!r}")
+
+
+def check_response_format(value: object) -> Mapping[str, Any]:
+    """`response_format`: `{"type": "text" | "json_object"}`, or `json_schema` with its
+    `{"name", "schema", "strict", "description"}` envelope."""
+    if isinstance(value, type):
+        # As the `openai` package says too: a class is a type to parse the answer into.
+        raise InvalidInputError(
+            "response_format",
+            f"{value.__name__} is a type: give it to client.chat.completions.parse(), which "
+            "sends its schema and reads the answer into it; create() takes a format dict",
+        )
+    data = _mapping("response_format", value)
+    kind = data.get("type")
+    if kind is None:
+        raise InvalidInputError("response_format.type", "missing")
+    check_one_of("response_format.type", kind, RESPONSE_FORMATS)
+    if kind == "json_schema":
+        field = "response_format.json_schema"
+        if data.get("json_schema") is None:
+            raise InvalidInputError(field, "missing")
+        envelope = _mapping(field, data["json_schema"])
+        _check_name(f"{field}.name", envelope.get("name"))
+        if envelope.get("schema") is not None:
+            _check_schema(f"{field}.schema", envelope["schema"])
+        _check_optional(field, envelope, "strict", bool, "True or False")
+        _check_optional(field, envelope, "description", str, "a string")
+    check_json("response_format", data)
+    return data
+
+
+def _check_tool(field: str, tool: object) -> dict[str, Any]:
+    from ._structured.tools import ToolDefinitionError, tool_definition
+
+    try:
+        data = tool_definition(tool)
+    except ToolDefinitionError as exc:
+        raise InvalidInputError(field, str(exc)) from None
+    if data.get("type") is None:
+        raise InvalidInputError(f"{field}.type", "missing")
+    check_one_of(f"{field}.type", data["type"], ("function",))
+    if data.get("function") is None:
+        raise InvalidInputError(f"{field}.function", "missing")
+    function = _mapping(f"{field}.function", data["function"])
+    _check_name(f"{field}.function.name", function.get("name"))
+    if function.get("parameters") is not None:
+        _check_schema(f"{field}.function.parameters", function["parameters"])
+    _check_optional(f"{field}.function", function, "strict", bool, "True or False")
+    _check_optional(f"{field}.function", function, "description", str, "a string")
+    check_json(field, data)
+    return data
+
+
+def check_tools(value: object) -> list[dict[str, Any]]:
+    """`tools`: tool dicts as OpenAI takes them, or functions, dataclasses, TypedDicts or
+    pydantic models to build one from (`function_tool`); names must differ."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, list | tuple):
+        raise InvalidInputError("tools", f"expected a list of tools, got {type(value).__name__}")
+    if not value:
+        raise InvalidInputError("tools", "empty; give at least one tool, or leave tools out")
+    tools = []
+    names: set[str] = set()
+    for index, item in enumerate(value):
+        tool = _check_tool(f"tools[{index}]", item)
+        name = tool["function"]["name"]
+        if name in names:
+            raise InvalidInputError(
+                f"tools[{index}].function.name", f"{name!r} is given twice; names must differ"
+            )
+        names.add(name)
+        tools.append(tool)
+    return tools
+
+
+def check_tool_choice(value: object, tools: list[dict[str, Any]] | None) -> str | Mapping[str, Any]:
+    """`tool_choice`: "none", "auto", "required", or `{"type": "function", "function":
+    {"name": ...}}` naming one of `tools`; only with tools."""
+    if tools is None:
+        raise InvalidInputError("tool_choice", "only with tools=: there is no tool to choose")
+    if isinstance(value, str):
+        return check_one_of("tool_choice", value, TOOL_CHOICES)
+    data = _mapping("tool_choice", value)
+    check_one_of("tool_choice.type", data.get("type"), ("function",))
+    function = _mapping("tool_choice.function", data.get("function"))
+    name = _check_name("tool_choice.function.name", function.get("name"))
+    known = [tool["function"]["name"] for tool in tools]
+    if name not in known:
+        raise InvalidInputError(
+            "tool_choice.function.name", f"{name!r} is not one of the tools ({_listed(known)})"
+        )
+    check_json("tool_choice", data)
+    return data
+
+
+def check_parallel_tool_calls(value: object, tools: list[dict[str, Any]] | None) -> bool:
+    check_bool("parallel_tool_calls", value)
+    if tools is None:
+        raise InvalidInputError(
+            "parallel_tool_calls", "only with tools=: it says how the tools are called"
+        )
+    return bool(value)
+
+
+def check_top_logprobs(value: object, logprobs: object) -> int:
+    top = check_int("top_logprobs", value, minimum=0, maximum=_MAX_TOP_LOGPROBS)
+    if logprobs is not True:
+        raise InvalidInputError("top_logprobs", "only with logprobs=True")
+    return top
+
+
+def check_logit_bias(value: object) -> dict[str, int]:
+    """`logit_bias`: token ids (integers, or their decimal text) to a bias from -100 to 100."""
+    data = _mapping("logit_bias", value)
+    bias: dict[str, int] = {}
+    for token, amount in data.items():
+        key = str(token) if isinstance(token, int) and not isinstance(token, bool) else token
+        if not isinstance(key, str) or not key.isdigit():
+            raise InvalidInputError("logit_bias", f"{token!r} is not a token id (an integer)")
+        bias[key] = check_int(f"logit_bias.{key}", amount, minimum=-_MAX_BIAS, maximum=_MAX_BIAS)
+    return bias

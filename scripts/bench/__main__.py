@@ -33,9 +33,21 @@ from ._latency import run_latency
 from ._memory import MEMORY_MANY, memory_worker, run_memory
 from ._report import Row, table
 from ._server import Server, completion_response, serve, stream_response
+from ._sse import SSE_VS_COPY, run_sse
 from ._stream import STREAM_FIRST, STREAM_PER_CHUNK, run_stream
+from ._structured import (
+    PARSE_VS_CREATE,
+    STREAM_VS_OPENAI,
+    STREAM_VS_PLAIN,
+    receipt_body,
+    receipt_stream_body,
+    run_parse,
+    run_structured_stream,
+)
 
-CASES = ("latency", "async", "import", "memory", "stream", "batch", "images")
+CASES = (
+    "latency", "async", "import", "memory", "stream", "sse", "batch", "structured", "images",
+)  # fmt: skip
 CONCURRENCY = 300
 
 
@@ -105,6 +117,49 @@ def _stream_rows(rounds: int, calls: int) -> list[Row]:
     ]
 
 
+def _sse_rows(rounds: int) -> list[Row]:
+    """Issue 22: the SSE parser linear in line length, shown against one copy of the line
+    (see `_sse`): the quadratic one it replaced was 5,000 copies at 4 MiB."""
+    rows = []
+    for case, samples in run_sse(rounds).items():
+        if case.endswith(SSE_VS_COPY.rpartition("line")[2]):
+            rows.append(Row(case, "x copy", samples, "<= 10x", limit=10.0, absolute=True))
+        else:
+            rows.append(Row(case, "ns/byte", samples, "(info)"))
+    return rows
+
+
+def _structured_rows(rounds: int, calls: int) -> list[Row]:
+    parse = run_parse(rounds, calls)
+    stream = run_structured_stream(rounds, max(calls // 15, 3))
+    return [
+        Row(
+            PARSE_VS_CREATE,
+            "x create",
+            parse[PARSE_VS_CREATE],
+            "<= 1.10x create()",
+            limit=1.10,
+            absolute=True,
+        ),
+        Row(
+            STREAM_VS_PLAIN,
+            "x plain",
+            stream[STREAM_VS_PLAIN],
+            "<= 2.00x plain stream",
+            limit=2.0,
+            absolute=True,
+        ),
+        Row(
+            STREAM_VS_OPENAI,
+            "us/chunk",
+            stream[STREAM_VS_OPENAI],
+            "<= 0.50x openai",
+            limit=0.5,
+            against="openai",
+        ),
+    ]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run")
@@ -119,6 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-stream", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-receipt", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-receipt-stream", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--images-fit-worker", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
@@ -129,6 +186,9 @@ def main() -> None:
     args = _parser().parse_args()
     if args.serve or args.serve_stream:
         asyncio.run(serve(stream_response() if args.serve_stream else completion_response()))
+        return
+    if args.serve_receipt or args.serve_receipt_stream:
+        asyncio.run(serve(receipt_stream_body() if args.serve_receipt_stream else receipt_body()))
         return
     if args.memory_worker:
         client, path, url = args.memory_worker
@@ -169,6 +229,12 @@ def main() -> None:
         if "stream" in only:
             rows += _stream_rows(rounds, 3 if args.quick else 10)
             print("stream done", flush=True)
+        if "sse" in only:
+            rows += _sse_rows(3 if args.quick else 10)
+            print("sse done", flush=True)
+        if "structured" in only:
+            rows += _structured_rows(rounds, calls)
+            print("structured done", flush=True)
         if "images" in only:
             rows += _image_rows(1 if args.quick else 3)
             print("images done", flush=True)

@@ -12,6 +12,7 @@ from typing import Final
 import yaml
 
 from scripts.spec_diff._model import BadInput, Spec
+from scripts.spec_diff._shape import check_shape
 
 # The line of the published page after which the spec section starts.
 PAGE_MARKER: Final = "OpenAPI specification"
@@ -66,6 +67,7 @@ def parse_spec(text: str, label: str) -> Spec:
         raise BadInput(f"{label}: OpenAPI {version}; this tool compares OpenAPI 3 documents")
     if not isinstance(data.get("paths", {}), Mapping):
         raise BadInput(f"{label}: `paths` is not a mapping")
+    check_shape(data, label)
     return Spec(label, text, data)
 
 

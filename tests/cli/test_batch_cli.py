@@ -234,7 +234,7 @@ def test_bad_usage_exits_2_and_sends_nothing(server: FakeGateway, tmp_path):
     image_folder(tmp_path / "images", 1)
     no_key = run(*BATCH, url=None, cwd=tmp_path, CHAT_IMAGE_BASE_URL=server.url)
     assert no_key.returncode == 2
-    assert "api_key: missing" in no_key.stderr
+    assert "no API key: set CHAT_IMAGE_API_KEY" in no_key.stderr
     assert not (tmp_path / "out.jsonl").exists()
     for args, message in {
         ("batch", "nowhere", "-o", "o.jsonl", "--model", "m"): "no such folder or file",

@@ -138,7 +138,7 @@ def test_bad_input_exits_2_and_sends_nothing(server: FakeGateway, tmp_path):
         ("ask", "hi", "--model", "m", "--image", "missing.png"): "'missing.png': no such file",
         ("ask", "hi", "--model", "m", "--image", "notes.png"): "is not a PNG, JPEG, GIF or WebP",
         ("ask", "hi", "--image", "notes.png"): "pass --model NAME or set CHAT_IMAGE_MODEL",
-        ("ask", "hi", "--model", "m", "--max-tokens", "0"): "max_tokens",
+        ("ask", "hi", "--model", "m", "--max-tokens", "0"): "--max-tokens: expected a positive",
         ("ask", "--model", "m"): "the following arguments are required: prompt",
         ("ask", "hi", "--model", "m", "--api-key-file", "nope"): "--api-key-file: 'nope'",
     }
@@ -153,7 +153,7 @@ def test_bad_input_exits_2_and_sends_nothing(server: FakeGateway, tmp_path):
 def test_no_key_exits_2_and_the_key_file_works(server: FakeGateway, tmp_path):
     done = run("ask", "hi", "--model", "m", url=None, cwd=tmp_path, CHAT_IMAGE_BASE_URL=server.url)
     assert done.returncode == 2
-    assert "api_key: missing" in done.stderr
+    assert "no API key: set CHAT_IMAGE_API_KEY" in done.stderr
     (tmp_path / "key").write_text(API_KEY + "\n")
     done = run(
         "ask", "hi", "--model", "m", "--api-key-file", "key",

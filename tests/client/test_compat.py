@@ -63,3 +63,16 @@ def test_httpx_still_builds_transports_through_the_hooks_aiohttp_overrides():
     _compat.check_transport_hooks()
     for name in _compat.TRANSPORT_HOOKS:
         assert callable(getattr(httpx.AsyncClient, name))
+
+
+def test_httpxs_reading_of_the_proxy_variables_is_there(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "user:pw@127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    proxies = _compat.environment_proxies()
+    assert proxies["http://"] == "http://user:pw@127.0.0.1:3128"
+    assert proxies["all://localhost"] is None
+    assert _compat.url_pattern("all://localhost").matches(httpx.URL("http://localhost:9/x"))
+    assert not _compat.url_pattern("https://").matches(httpx.URL("http://localhost:9/x"))

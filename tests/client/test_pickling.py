@@ -216,6 +216,13 @@ def test_every_exception_class_is_covered():
         chat_image.APIError,
         # Raised by a gzip bomb: pickled (in-process) in test_answer_size.py.
         chat_image.ResponseTooLargeError,
+        # Raised by function_tool(), before any call: pickled in test_tool_definitions.py.
+        chat_image.ToolDefinitionError,
+        # parse()'s outcomes: raised in spawned workers in structured/test_outcomes_pickle.py.
+        chat_image.LengthFinishReasonError,
+        chat_image.ContentFilterFinishReasonError,
+        chat_image.StructuredOutputError,
+        chat_image.ResponseFormatUnsupportedError,
         # The image policy's errors: pickled with their fields in images/test_image_limits.py.
         chat_image.ImageLimitError,
         chat_image.ImageFetchError,

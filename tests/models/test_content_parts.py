@@ -103,5 +103,5 @@ def test_message_errors_point_inside_the_message():
         parse_message({"role": "user", "content": ["text"]})
     assert caught.value.field == "content[0]"
     with pytest.raises(InvalidInputError) as caught:
-        parse_message({"role": "tool", "content": "x"})
+        parse_message({"role": "function", "content": "x"})
     assert caught.value.field == "role"

@@ -56,6 +56,28 @@ def test_models_have_readable_names():
         "ImageDetail",
         "ImageUrl",
         "StreamOptions",
+        # The request and message fields overrides/openapi-patch.yaml declares.
+        "ChatCompletionTool",
+        "ChatCompletionToolType",
+        "FunctionDefinition",
+        "FunctionDefinitionParameters",
+        "JsonSchemaFormat",
+        "JsonSchemaFormatSchema",
+        "LogitBias",
+        "MessageToolCall",
+        "MessageToolCallFunction",
+        "MessageToolCallType",
+        "NamedToolChoice",
+        "NamedToolChoiceFunction",
+        "NamedToolChoiceType",
+        "ReasoningEffort",
+        "ResponseFormatJsonObject",
+        "ResponseFormatJsonObjectType",
+        "ResponseFormatJsonSchema",
+        "ResponseFormatJsonSchemaType",
+        "ResponseFormatText",
+        "ResponseFormatTextType",
+        "ToolChoiceMode",
     }
 
 
@@ -81,7 +103,7 @@ def test_runtime_imports_are_declared_dependencies():
     extras = [dep for deps in project.get("optional-dependencies", {}).values() for dep in deps]
     declared = {
         # Where the import name is not the distribution's (PEP 503 names use dashes).
-        {"Pillow": "PIL"}.get(name, name.replace("-", "_"))
+        {"Pillow": "PIL", "python-dateutil": "dateutil"}.get(name, name.replace("-", "_"))
         for name in (
             re.split(r"[<>=!~\[ ;]", dep, maxsplit=1)[0]
             for dep in [*project["dependencies"], *extras]

@@ -58,14 +58,23 @@ def test_a_byte_order_mark_is_dropped_even_split():
     assert _decode([b"\xef", b"\xbb", b"\xbfdata: x\n\n"]) == [(None, b"x")]
 
 
-def test_comments_do_not_count_as_progress():
+def test_only_data_counts_as_progress():
+    """Keep-alives are comments or fields without data; a data line, even half arrived, is
+    the server sending."""
     decoder = SSEDecoder()
-    decoder.feed(b": ping\n\n: ping\n\n")
-    assert decoder.saw_field is False
-    decoder.feed(b"data: x")
-    assert decoder.saw_field is False  # not a whole line yet
-    decoder.feed(b"\n")
-    assert decoder.saw_field is True
+    decoder.feed(b": ping\n\n: ping\n\nevent: keepalive\n\nretry: 10\nid: 3\nx: y\n\n")
+    assert decoder.saw_data is False
+    decoder.feed(b"event: message\nda")
+    assert decoder.saw_data is False  # not yet known to be data
+    decoder.feed(b"ta: x")
+    assert decoder.saw_data is True  # a data line arriving
+    decoder.saw_data = False
+    decoder.feed(b"y")
+    assert decoder.saw_data is True
+    decoder.saw_data = False
+    assert decoder.feed(b"\n\n") == [("message", b"xy")]
+    decoder.feed(b"data:z\n")
+    assert decoder.saw_data is True
 
 
 _STREAMS = [

@@ -1,9 +1,13 @@
-"""The `chat-image` command: `ask` about images from a terminal, or `batch` a folder of them.
+"""The `chat-image` command: `ask` about images from a terminal, `batch` a folder of them, or
+`export` a batch's parsed answers as CSV.
 
 Exit statuses: 0 answered (every item ok); 1 the API or the network failed (some items
-failed); 2 bad usage or bad input, refused before anything is sent; 130 on Ctrl-C. An error
-is one line on stderr naming the problem, with a traceback only under `--debug`, and never
-the key. Each subcommand is a module here with `add_parser()` and `run()`.
+failed, or the output could not be written mid-run); 2 bad usage or bad input, refused before
+anything is sent; 130 on Ctrl-C, 143 on SIGTERM (a batch stops gracefully for both); 141
+when the reader of standard output goes away (`| head`), quietly, as Unix tools do. An error
+is one line on stderr naming the problem in the command's terms (its options and variables),
+with a traceback only under `--debug`, and never the key. Each subcommand is a module here
+with `add_parser()` and `run()`.
 """
 
 from __future__ import annotations
@@ -13,14 +17,24 @@ import sys
 
 from .._exceptions import APIError, ChatImageError, InvalidInputError
 from .._version import __version__
-from . import _ask, _batch
-from ._common import MODEL_ENV, PROG, UsageError, common_options, fail, say
+from . import _ask, _batch, _export
+from ._common import (
+    EXIT_SIGINT,
+    MODEL_ENV,
+    PROG,
+    UsageError,
+    common_options,
+    escape_unencodable_output,
+    fail,
+    reader_gone,
+    say,
+)
 
 __all__ = ["MODEL_ENV", "main"]
 
 # The subcommands, in the order `--help` lists them. A new one is a module with
 # `add_parser(commands, common)` (which sets `run` as its default) and one line here.
-_COMMANDS = (_ask, _batch)
+_COMMANDS = (_ask, _batch, _export)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status."""
+    escape_unencodable_output()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -42,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         return status
     except KeyboardInterrupt:
         say(sys.stderr, "interrupted")
-        return 130
+        return EXIT_SIGINT
+    except BrokenPipeError:
+        return reader_gone()
     except (UsageError, InvalidInputError, ImportError) as exc:
         return fail(exc, args.debug, 2)
     except ChatImageError as exc:

@@ -8,9 +8,10 @@ from typing import TextIO
 
 from .._client import ChatImage
 from .._config import DEFAULT_MAX_RETRIES
+from .._exceptions import InvalidInputError
 from .._models.completion import ChatCompletion
 from .._models.messages import Message, prompt_messages
-from ._common import read_api_key, resolve_model, say
+from ._common import read_api_key, resolve_base_url, resolve_model, say
 from ._image_options import image_policy
 
 __all__ = ["add_parser", "run"]
@@ -26,18 +27,30 @@ def add_parser(
     )
     ask.add_argument("--json", action="store_true", help="print the whole chat completion")
     ask.add_argument("--no-stream", dest="stream", action="store_false", help="print when whole")
+    ask.add_argument(
+        "--schema",
+        metavar="SCHEMA",
+        help="answer as this type and print the parsed JSON: a JSON Schema file or module:Class",
+    )
     ask.set_defaults(run=run)
 
 
 def _messages(args: argparse.Namespace) -> list[Message]:
-    return prompt_messages(
-        args.prompt,
-        [(image, image) for image in args.image],
-        system=args.system,
-        detail=args.detail,
-        resize=args.resize,
-        pdf_pages=args.pdf_pages,
-    )
+    try:
+        return prompt_messages(
+            args.prompt,
+            [(image, image) for image in args.image],
+            system=args.system,
+            detail=args.detail,
+            resize=args.resize,
+            pdf_pages=args.pdf_pages,
+        )
+    except InvalidInputError as exc:
+        # The texts by the names they have here: the argument, and the option.
+        field = {"text": "PROMPT", "content": "--system"}.get(exc.field)
+        if field is None:
+            raise
+        raise InvalidInputError(field, exc.problem) from None
 
 
 def _answer(
@@ -80,19 +93,73 @@ def _answer(
         return chunks.request_id, completion
 
 
+def _structured(
+    client: ChatImage,
+    *,
+    model: str,
+    messages: list[Message],
+    max_tokens: int,
+    response_format: object,
+    out: TextIO,
+    err: TextIO,
+) -> tuple[int, ChatCompletion | None]:
+    """`--schema`: the parsed answer as JSON on stdout; a refusal or an answer that never
+    fit the schema is one line on stderr (each problem named), and exit status 1."""
+    from .._structured.outcomes import (
+        ContentFilterFinishReasonError,
+        LengthFinishReasonError,
+        StructuredOutputError,
+    )
+    from .._structured.spec import to_jsonable
+
+    try:
+        completion = client.chat.completions.parse(
+            model=model, messages=messages, max_tokens=max_tokens, response_format=response_format
+        )
+    except StructuredOutputError as exc:
+        problems = "; ".join(str(problem) for problem in exc.errors[-1]) if exc.errors else ""
+        say(err, f"no valid answer after {exc.attempts} attempt(s): {problems}")
+        return 1, exc.completion
+    except (LengthFinishReasonError, ContentFilterFinishReasonError) as exc:
+        say(err, str(exc))
+        return 1, exc.completion
+    message = completion.choices[0].message if completion.choices else None
+    if message is None or message.parsed is None:
+        say(err, f"the model refused: {message.refusal if message else '(no answer)'}")
+        return 1, completion
+    out.write(json.dumps(to_jsonable(message.parsed), indent=2, ensure_ascii=False) + "\n")
+    return 0, completion
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # Everything is checked before the client exists, so nothing is sent on bad input.
     model = resolve_model(args, required=True)
     assert model is not None
     messages = _messages(args)
+    response_format = None
+    if args.schema is not None:
+        from .._structured.spec import load_response_format
+
+        response_format = load_response_format(args.schema)
     retries = DEFAULT_MAX_RETRIES if args.max_retries is None else args.max_retries
+    status = 0
+    request_id: str | None = None
+    completion: ChatCompletion | None
+    api_key, base_url = read_api_key(args), resolve_base_url(args)
     with ChatImage(
-        api_key=read_api_key(args),
-        base_url=args.base_url,
-        max_retries=retries,
-        images=image_policy(args),
+        api_key=api_key, base_url=base_url, max_retries=retries, images=image_policy(args)
     ) as client:
-        if args.json:
+        if response_format is not None:
+            status, completion = _structured(
+                client,
+                model=model,
+                messages=messages,
+                max_tokens=args.max_tokens,
+                response_format=response_format,
+                out=out,
+                err=err,
+            )
+        elif args.json:
             raw = client.chat.completions.with_raw_response.create(
                 model=model, messages=messages, max_tokens=args.max_tokens
             )
@@ -110,9 +177,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 out=out,
             )
     out.flush()
-    if args.verbose:
+    if args.verbose and completion is not None:
         usage = completion.usage
         if usage is not None:
             say(err, f"usage: {usage.prompt_tokens} in, {usage.completion_tokens} out")
         say(err, f"request id: {request_id or '(none)'}")
-    return 0
+    return status

@@ -12,7 +12,16 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ._common import PROBLEMS_SHOWN, UsageError, read_api_key, resolve_model, say
+from ._common import (
+    EXIT_SIGINT,
+    EXIT_SIGTERM,
+    PROBLEMS_SHOWN,
+    UsageError,
+    read_api_key,
+    resolve_base_url,
+    resolve_model,
+    say,
+)
 from ._image_options import image_policy
 
 if TYPE_CHECKING:
@@ -28,7 +37,9 @@ def add_parser(
         "batch", parents=[common], help="answer a folder or JSONL manifest into JSONL, resumably"
     )
     batch.add_argument("input", metavar="INPUT", help="a folder of images or a JSONL manifest")
-    batch.add_argument("--output", "-o", help="JSONL answers; running again resumes")
+    batch.add_argument(
+        "--output", "-o", help="JSONL answers; running again resumes (- : stdout, no resume)"
+    )
     batch.add_argument("--prompt", help="what to ask of each image (a manifest line may override)")
     batch.add_argument("--concurrency", type=int, default=8, help="requests in flight (8)")
     batch.add_argument("--rpm", type=float, help="requests per minute, at most")
@@ -36,13 +47,27 @@ def add_parser(
     batch.add_argument("--dry-run", action="store_true", help="count and estimate; send nothing")
     batch.add_argument("--retry-failed", action="store_true", help="redo items that failed")
     batch.add_argument("--shard", metavar="K/N", help="take the K-th of N stable parts")
+    batch.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="on Ctrl-C or SIGTERM, how long requests in flight may finish (5)",
+    )
+    batch.add_argument(
+        "--schema",
+        metavar="SCHEMA",
+        help="parse each answer into this type (`parsed` in each line): a JSON Schema file "
+        "or module:Class",
+    )
     batch.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from ..batch import dry_run, parse_shard
 
-    shard = parse_shard(args.shard) if args.shard else None
+    # `is not None`: an empty --shard (an unset variable) is refused, not "no shard".
+    shard = parse_shard(args.shard) if args.shard is not None else None
     source = Path(args.input)
     folder = source.is_dir()
     if not folder and not source.is_file():
@@ -82,25 +107,42 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2 if report.bad_input else 0
     if not args.output:
         raise UsageError("--output FILE is needed (JSONL; running again resumes)")
-    return asyncio.run(_run_batch(args, source, model, shard, err))
+    if args.schema is not None:
+        from .._structured.spec import load_response_format
+
+        args.response_format = load_response_format(args.schema)
+    api_key, base_url = read_api_key(args), resolve_base_url(args)
+    return asyncio.run(_run_batch(args, source, model, shard, api_key, base_url, err))
 
 
 async def _run_batch(
-    args: argparse.Namespace, source: Path, model: str | None, shard: Shard | None, err: TextIO
+    args: argparse.Namespace,
+    source: Path,
+    model: str | None,
+    shard: Shard | None,
+    api_key: str | None,
+    base_url: str | None,
+    err: TextIO,
 ) -> int:
     from ..batch import DEFAULT_BATCH_RETRIES, run_batch
     from ..batch._progress import ProgressReporter
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    stopped_by: list[signal.Signals] = []
 
-    def interrupt() -> None:
-        say(err, "stopping: finishing the requests in flight (Ctrl-C again to quit now)")
+    def interrupt(signum: signal.Signals) -> None:
+        # SIGTERM is what Kubernetes, systemd and `timeout` send: it stops the run as Ctrl-C.
+        again = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        say(err, f"stopping: finishing the requests in flight ({again} again to quit now)")
+        stopped_by.append(signum)
         stop.set()
-        # A second Ctrl-C raises KeyboardInterrupt as usual.
-        loop.remove_signal_handler(signal.SIGINT)
+        # A second one acts as usual: KeyboardInterrupt, or SIGTERM's default (the end).
+        for each in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(each)
 
-    loop.add_signal_handler(signal.SIGINT, interrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupt, signum)
     shown = 0
 
     def problem(found: InputProblem) -> None:
@@ -131,18 +173,24 @@ async def _run_batch(
             retry_failed=args.retry_failed,
             shard=shard,
             max_retries=retries,
-            api_key=read_api_key(args),
-            base_url=args.base_url,
+            api_key=api_key,
+            base_url=base_url,
             on_progress=reporter.update,
             on_problem=problem,
             on_event=lambda message: say(err, message),
             stop=stop,
+            grace=args.grace,
+            response_format=getattr(args, "response_format", None),
         )
     finally:
         reporter.close()
+    if summary.output_error is not None:
+        say(err, f"error: --output: {summary.output_error}; the lines before it are kept")
     _summarize(summary, err)
     if summary.interrupted:
-        return 130
+        return EXIT_SIGTERM if stopped_by[0] == signal.SIGTERM else EXIT_SIGINT
+    if summary.output_error is not None:
+        return 1
     if summary.bad_input:
         return 2
     return 1 if summary.failures or summary.skipped_failed else 0

@@ -21,6 +21,7 @@ from .completion import (
     Function,
     Reader,
     Usage,
+    _Serializable,
     function,
     usage,
 )
@@ -40,7 +41,7 @@ def _empty() -> Mapping[str, Any]:
 
 
 @attrs.frozen
-class ChoiceDeltaToolCall:
+class ChoiceDeltaToolCall(_Serializable):
     """A piece of a tool call; the pieces with the same `index` make one call."""
 
     index: int
@@ -51,7 +52,7 @@ class ChoiceDeltaToolCall:
 
 
 @attrs.frozen
-class ChoiceDelta:
+class ChoiceDelta(_Serializable):
     """What one chunk adds to a choice's message."""
 
     role: str | None = None
@@ -62,7 +63,7 @@ class ChoiceDelta:
 
 
 @attrs.frozen
-class ChunkChoice:
+class ChunkChoice(_Serializable):
     index: int
     delta: ChoiceDelta
     finish_reason: str | None = None
@@ -71,7 +72,7 @@ class ChunkChoice:
 
 
 @attrs.frozen
-class ChatCompletionChunk:
+class ChatCompletionChunk(_Serializable):
     id: str | None
     choices: tuple[ChunkChoice, ...]
     created: int | None = None
@@ -80,6 +81,12 @@ class ChatCompletionChunk:
     usage: Usage | None = None
     system_fingerprint: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChatCompletionChunk:
+        """The chunk for decoded JSON, as `parse_chat_completion_chunk`: what `to_dict()`
+        gives comes back equal."""
+        return parse_chat_completion_chunk(dict(data))
 
 
 _NO_DELTA = ChoiceDelta()

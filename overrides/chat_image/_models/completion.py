@@ -7,6 +7,8 @@ everything else may be missing, and fields nobody here knows are kept in `extra`
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -41,15 +43,52 @@ def _empty() -> Mapping[str, Any]:
     return {}
 
 
+def to_json_value(value: object) -> Any:
+    """A response object as the JSON value it was read from: its fields, then the fields
+    nobody here knows (`extra`) beside them; fields that are None are left out, as a
+    server leaves them out or sends null, except a message's `content`."""
+    kind = type(value)
+    if attrs.has(kind):
+        out: dict[str, Any] = {}
+        for field in attrs.fields(kind):
+            item = getattr(value, field.name)
+            if field.name == "extra":
+                continue
+            if item is None and not (field.name == "content" and field.metadata.get("null")):
+                continue
+            out[field.name] = to_json_value(item)
+        # Copies: the dict is the caller's to change, the object stays as it was.
+        out.update(copy.deepcopy(dict(getattr(value, "extra", None) or {})))
+        return out
+    if isinstance(value, tuple | list):
+        return [to_json_value(item) for item in value]
+    return copy.deepcopy(value) if isinstance(value, dict) else value
+
+
+class _Serializable:
+    """`to_dict()` and `to_json()` for the response objects, as the `openai` package has."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object as the JSON it stands for (a new dict; None fields left out)."""
+        out: dict[str, Any] = to_json_value(self)
+        return out
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """`to_dict()` as JSON text; `from_dict(json.loads(text))` gives the object back."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
 @attrs.frozen
-class PromptTokensDetails:
+class PromptTokensDetails(_Serializable):
     cached_tokens: int | None = None
     audio_tokens: int | None = None
     extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
 
 
 @attrs.frozen
-class CompletionTokensDetails:
+class CompletionTokensDetails(_Serializable):
     reasoning_tokens: int | None = None
     audio_tokens: int | None = None
     accepted_prediction_tokens: int | None = None
@@ -58,7 +97,7 @@ class CompletionTokensDetails:
 
 
 @attrs.frozen
-class Usage:
+class Usage(_Serializable):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
@@ -68,7 +107,7 @@ class Usage:
 
 
 @attrs.frozen
-class Function:
+class Function(_Serializable):
     """The function a tool call names, and its arguments as the JSON text the model wrote."""
 
     name: str | None = None
@@ -77,7 +116,7 @@ class Function:
 
 
 @attrs.frozen
-class ChatCompletionMessageToolCall:
+class ChatCompletionMessageToolCall(_Serializable):
     id: str | None = None
     type: str | None = None
     function: Function | None = None
@@ -85,17 +124,24 @@ class ChatCompletionMessageToolCall:
 
 
 @attrs.frozen
-class ChatCompletionMessage:
+class ChatCompletionMessage(_Serializable):
     role: str
-    content: str | None = None
+    # Kept as null in `to_dict()`: an assistant turn with tool calls says it has no text.
+    content: str | None = attrs.field(default=None, metadata={"null": True})
     refusal: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
     # After `extra`, so that the positional order of the fields above stays as it was.
     tool_calls: tuple[ChatCompletionMessageToolCall, ...] | None = None
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChatCompletionMessage:
+        """The message for decoded JSON (what `to_dict()` gives); `ResponseShapeError`
+        names the first bad field."""
+        return _message(Reader(dict(data), ""))
+
 
 @attrs.frozen
-class Choice:
+class Choice(_Serializable):
     index: int
     message: ChatCompletionMessage
     finish_reason: str | None = None
@@ -104,7 +150,7 @@ class Choice:
 
 
 @attrs.frozen
-class ChatCompletion:
+class ChatCompletion(_Serializable):
     id: str | None
     choices: tuple[Choice, ...]
     created: int | None = None
@@ -113,6 +159,12 @@ class ChatCompletion:
     usage: Usage | None = None
     system_fingerprint: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=_empty, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChatCompletion:
+        """The completion for decoded JSON, as `parse_chat_completion`: what `to_dict()`
+        gives comes back equal."""
+        return parse_chat_completion(dict(data))
 
 
 class Reader:

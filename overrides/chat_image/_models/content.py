@@ -30,7 +30,7 @@ from .._images.checks import (
     sniff_media_type,
 )
 from .._images.file import ImageFile
-from .._validation import check_json
+from .._validation import check_json, check_text
 
 __all__ = [
     "ContentPart",
@@ -57,6 +57,7 @@ def _empty_extra() -> Mapping[str, Any]:
 def _check_str(field: str, value: object) -> None:
     if not isinstance(value, str):
         raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
+    check_text(field, value)
 
 
 def check_image_url(url: object) -> None:

@@ -1,9 +1,15 @@
-"""Chat messages: system, user and assistant, with string or part-list content."""
+"""Chat messages for a whole conversation: system, developer, user, assistant (with its tool
+calls) and tool, with string or part-list content.
+
+`parse_message` also takes the `ChatCompletionMessage` a call returned, so a program appends
+the answer to `messages` as it is, as with the `openai` package.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeAlias
 
 import attrs
 
@@ -11,6 +17,7 @@ from chat_image_api import models as api
 from chat_image_api.types import UNSET
 
 from .._exceptions import InvalidInputError
+from .._validation import check_json, check_text
 from .content import (
     ContentPart,
     ImageData,
@@ -21,24 +28,30 @@ from .content import (
     parse_content_part,
 )
 
+if TYPE_CHECKING:
+    from .completion import ChatCompletionMessage, ChatCompletionMessageToolCall
+
 __all__ = [
     "AssistantMessage",
+    "DeveloperMessage",
     "Message",
     "Role",
     "SystemMessage",
+    "ToolMessage",
     "UserMessage",
     "is_url",
     "parse_message",
     "prompt_messages",
 ]
 
-Role: TypeAlias = Literal["system", "user", "assistant"]
+Role: TypeAlias = Literal["system", "developer", "user", "assistant", "tool"]
 Content: TypeAlias = str | tuple[ContentPart, ...]
 
 
 def _to_content(value: str | Iterable[ContentPart | Mapping[str, Any]]) -> Content:
     """Strings stay strings; any iterable of typed parts or part dicts becomes a tuple of parts."""
     if isinstance(value, str):
+        check_text("content", value)
         return value
     if type(value) is not list and (
         isinstance(value, bytes | Mapping) or not isinstance(value, Iterable)
@@ -73,20 +86,31 @@ def _empty_extra() -> Mapping[str, Any]:
 
 
 def _message_to_api(
-    role: str, content: Content | None, name: str | None, extra: Mapping[str, Any]
+    role: str,
+    content: Content | None,
+    name: str | None,
+    extra: Mapping[str, Any],
+    *,
+    tool_call_id: str | None = None,
+    tool_calls: tuple[ChatCompletionMessageToolCall, ...] | None = None,
 ) -> api.ChatMessage:
     """The generated model, which owns the wire format."""
-    if content is None or isinstance(content, str):
-        model = api.ChatMessage(role=role, content=UNSET if content is None else content)
-    else:
-        model = api.ChatMessage(role=role, content=[part.to_api() for part in content])
+    model = api.ChatMessage(
+        role=role,
+        # An assistant turn without text (tool calls, a refusal) says so: `"content": null`.
+        content=content
+        if content is None or isinstance(content, str)
+        else [part.to_api() for part in content],
+        name=UNSET if name is None else name,
+        tool_call_id=UNSET if tool_call_id is None else tool_call_id,
+        tool_calls=UNSET if tool_calls is None else [_tool_call_to_api(c) for c in tool_calls],
+    )
     model.additional_properties = dict(extra)
-    if content is None:
-        # An assistant turn without text (a refusal, say) still says so explicitly.
-        model.additional_properties["content"] = None
-    if name is not None:
-        model.additional_properties["name"] = name
     return model
+
+
+def _to_json(message: Any, indent: int | None) -> str:
+    return json.dumps(message.to_dict(), indent=indent, ensure_ascii=False)
 
 
 @attrs.frozen
@@ -104,6 +128,10 @@ class _RequiredContentMessage:
     def to_dict(self) -> dict[str, Any]:
         return self.to_api().to_dict()
 
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The message as the JSON it is sent as."""
+        return _to_json(self, indent)
+
 
 @attrs.frozen
 class SystemMessage(_RequiredContentMessage):
@@ -113,54 +141,226 @@ class SystemMessage(_RequiredContentMessage):
 
 
 @attrs.frozen
+class DeveloperMessage(_RequiredContentMessage):
+    """Instructions for the model, as OpenAI's newer models name them (the system role's
+    successor; a gateway that predates it may refuse it)."""
+
+    role: ClassVar[Literal["developer"]] = "developer"
+
+
+@attrs.frozen
 class UserMessage(_RequiredContentMessage):
     """What the user says: text, images, or both."""
 
     role: ClassVar[Literal["user"]] = "user"
 
 
+def _to_tool_calls(value: object) -> tuple[ChatCompletionMessageToolCall, ...] | None:
+    """Tool calls as the answer's typed ones: from those, or from OpenAI's dicts."""
+    from .completion import ChatCompletionMessageToolCall, Function
+
+    if value is None:
+        return None
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InvalidInputError(
+            "tool_calls", f"expected a list of tool calls, got {type(value).__name__}"
+        )
+    calls = []
+    for index, item in enumerate(value):
+        where = f"tool_calls[{index}]"
+        if isinstance(item, ChatCompletionMessageToolCall):
+            call = item
+        elif isinstance(item, Mapping):
+            function = item.get("function")
+            if function is not None and not isinstance(function, Mapping):
+                raise InvalidInputError(f"{where}.function", "expected a mapping")
+            function = function or {}
+            arguments = function.get("arguments")
+            if isinstance(arguments, Mapping):
+                # What the model writes is JSON text; a dict of arguments is encoded as such.
+                check_json(f"{where}.function.arguments", arguments)
+                arguments = json.dumps(arguments)
+            known = ("name", "arguments")
+            call = ChatCompletionMessageToolCall(
+                item.get("id"),
+                item.get("type"),
+                Function(
+                    function.get("name"),
+                    arguments,
+                    {key: v for key, v in function.items() if key not in known},
+                )
+                if "function" in item
+                else None,
+                {key: v for key, v in item.items() if key not in ("id", "type", "function")},
+            )
+        else:
+            raise InvalidInputError(
+                where, f"expected a tool call or its dict, got {type(item).__name__}"
+            )
+        _check_tool_call(call, where)
+        calls.append(call)
+    return tuple(calls)
+
+
+def _check_tool_call(call: ChatCompletionMessageToolCall, where: str) -> None:
+    if call.id is None:
+        raise InvalidInputError(f"{where}.id", "missing")
+    if not isinstance(call.id, str) or not call.id:
+        raise InvalidInputError(f"{where}.id", f"expected a non-empty string, got {call.id!r}")
+    if call.type != "function":
+        raise InvalidInputError(f"{where}.type", f"{call.type!r} is not 'function'")
+    if call.function is None:
+        raise InvalidInputError(f"{where}.function", "missing")
+    if call.function.name is None:
+        raise InvalidInputError(f"{where}.function.name", "missing")
+    if not isinstance(call.function.name, str):
+        raise InvalidInputError(f"{where}.function.name", "expected a string")
+    if not isinstance(call.function.arguments, str):
+        raise InvalidInputError(
+            f"{where}.function.arguments",
+            f"expected the arguments as JSON text, got {call.function.arguments!r}",
+        )
+    check_json(where, dict(call.extra))
+    check_json(f"{where}.function", dict(call.function.extra))
+
+
+def _tool_call_to_api(call: ChatCompletionMessageToolCall) -> api.MessageToolCall:
+    assert call.id is not None
+    assert call.function is not None
+    assert call.function.name is not None
+    assert call.function.arguments is not None
+    function = api.MessageToolCallFunction(call.function.name, call.function.arguments)
+    function.additional_properties = dict(call.function.extra)
+    model = api.MessageToolCall(call.id, "function", function)
+    model.additional_properties = dict(call.extra)
+    return model
+
+
 @attrs.frozen
 class AssistantMessage:
-    """An earlier answer of the model, replayed as conversation history."""
+    """An earlier answer of the model, replayed as conversation history: its text, or the
+    tool calls it asked for (each a `ChatCompletionMessageToolCall` or OpenAI's dict)."""
 
     role: ClassVar[Literal["assistant"]] = "assistant"
     content: Content | None = attrs.field(default=None, converter=_to_optional_content)
     name: str | None = attrs.field(default=None, validator=_validate_name)
+    tool_calls: tuple[ChatCompletionMessageToolCall, ...] | None = attrs.field(
+        default=None, kw_only=True, converter=_to_tool_calls
+    )
     extra: Mapping[str, Any] = attrs.field(
         factory=_empty_extra, kw_only=True, validator=_validate_extra
     )
 
     def to_api(self) -> api.ChatMessage:
-        return _message_to_api(self.role, self.content, self.name, self.extra)
+        return _message_to_api(
+            self.role, self.content, self.name, self.extra, tool_calls=self.tool_calls
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return self.to_api().to_dict()
 
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The message as the JSON it is sent as."""
+        return _to_json(self, indent)
 
-Message: TypeAlias = SystemMessage | UserMessage | AssistantMessage
-_BY_ROLE: Final[dict[str, type[SystemMessage] | type[UserMessage] | type[AssistantMessage]]] = {
+
+def _to_tool_content(value: str | Iterable[ContentPart | Mapping[str, Any]]) -> Content:
+    content = _to_content(value)
+    if not isinstance(content, str):
+        for index, part in enumerate(content):
+            if isinstance(part, ImagePart):
+                raise InvalidInputError(
+                    f"content[{index}]", "a tool's result takes text parts only, not images"
+                )
+    return content
+
+
+def _validate_tool_call_id(_: object, __: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise InvalidInputError("tool_call_id", f"expected a string, got {type(value).__name__}")
+    if not value:
+        raise InvalidInputError("tool_call_id", "empty; give the id of the call answered")
+
+
+@attrs.frozen
+class ToolMessage:
+    """The result of one tool call, sent back after the assistant turn that asked for it:
+    `ToolMessage(call.id, "18 C, sunny")`."""
+
+    role: ClassVar[Literal["tool"]] = "tool"
+    tool_call_id: str = attrs.field(validator=_validate_tool_call_id)
+    content: Content = attrs.field(converter=_to_tool_content)
+    extra: Mapping[str, Any] = attrs.field(
+        factory=_empty_extra, kw_only=True, validator=_validate_extra
+    )
+
+    def to_api(self) -> api.ChatMessage:
+        return _message_to_api(
+            self.role, self.content, None, self.extra, tool_call_id=self.tool_call_id
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.to_api().to_dict()
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The message as the JSON it is sent as."""
+        return _to_json(self, indent)
+
+
+Message: TypeAlias = SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage
+_CONTENT_ROLES: Final[
+    dict[str, type[SystemMessage] | type[DeveloperMessage] | type[UserMessage]]
+] = {
     "system": SystemMessage,
+    "developer": DeveloperMessage,
     "user": UserMessage,
-    "assistant": AssistantMessage,
 }
+_ROLES: Final = "'system', 'developer', 'user', 'assistant', 'tool'"
+_ASSISTANT_KEYS: Final = frozenset({"role", "content", "name", "tool_calls"})
+_TOOL_KEYS: Final = frozenset({"role", "content", "tool_call_id"})
+_TYPED: Final = (SystemMessage, DeveloperMessage, UserMessage, AssistantMessage, ToolMessage)
+
+
+def _from_answer(message: ChatCompletionMessage) -> AssistantMessage:
+    """The assistant turn a returned message stands for. What a gateway added beside it
+    (`reasoning_content`, say) is not sent back: some refuse it in a request."""
+    extra = {} if message.refusal is None else {"refusal": message.refusal}
+    return AssistantMessage(message.content, tool_calls=message.tool_calls, extra=extra)
 
 
 def parse_message(data: object) -> Message:
-    """The typed message for a message dict as the `openai` SDK takes it; typed ones pass."""
-    if isinstance(data, SystemMessage | UserMessage | AssistantMessage):
+    """The typed message for a message dict as the `openai` SDK takes it, or for the
+    `ChatCompletionMessage` a call returned; typed ones pass."""
+    if isinstance(data, _TYPED):
         return data
     if type(data) is not dict and not isinstance(data, Mapping):
+        from .completion import ChatCompletionMessage
+
+        if isinstance(data, ChatCompletionMessage):
+            return _from_answer(data)
         raise InvalidInputError("", f"expected a message object or dict, got {type(data).__name__}")
     role = data.get("role")
     if role is None:
         raise InvalidInputError("role", "missing")
-    cls = _BY_ROLE.get(role) if isinstance(role, str) else None
+    if role == "assistant":
+        extra = {key: value for key, value in data.items() if key not in _ASSISTANT_KEYS}
+        return AssistantMessage(
+            data.get("content"), data.get("name"), tool_calls=data.get("tool_calls"), extra=extra
+        )
+    if role == "tool":
+        if "tool_call_id" not in data:
+            raise InvalidInputError("tool_call_id", "missing")
+        if "content" not in data:
+            raise InvalidInputError("content", "missing")
+        extra = {key: value for key, value in data.items() if key not in _TOOL_KEYS}
+        return ToolMessage(data["tool_call_id"], data["content"], extra=extra)
+    cls = _CONTENT_ROLES.get(role) if isinstance(role, str) else None
     if cls is None:
-        raise InvalidInputError("role", f"{role!r} is not one of 'system', 'user', 'assistant'")
+        raise InvalidInputError("role", f"{role!r} is not one of {_ROLES}")
     extra = {key: value for key, value in data.items() if key not in ("role", "content", "name")}
-    if "content" not in data and cls is not AssistantMessage:
+    if "content" not in data:
         raise InvalidInputError("content", "missing")
-    return cls(data.get("content"), data.get("name"), extra=extra)  # type: ignore[arg-type]
+    return cls(data["content"], data.get("name"), extra=extra)
 
 
 # What marks an image source as a URL rather than a local path.

@@ -35,6 +35,16 @@ class DefaultAioHttpClient(httpx.AsyncClient):
                 "DefaultAioHttpClient", "aiohttp", exc.name or "httpx_aiohttp"
             ) from None
         check_transport_hooks()
+        if (
+            kwargs.get("trust_env", True)
+            and kwargs.get("proxy") is None
+            and kwargs.get("transport") is None
+        ):
+            # httpx reads the proxy variables below, and would raise a raw error quoting a
+            # bad one, password and all: they are checked first, as `ChatImage()` checks them.
+            from .proxies import check_environment_proxies
+
+            check_environment_proxies(socks=False)
         kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
         kwargs.setdefault("limits", DEFAULT_LIMITS)
         self._kwargs = dict(kwargs)
@@ -59,4 +69,16 @@ class DefaultAioHttpClient(httpx.AsyncClient):
     ) -> httpx.AsyncBaseTransport:
         from ._aiohttp_errors import aiohttp_transport
 
-        return aiohttp_transport(proxy=proxy, **kwargs)
+        return aiohttp_transport(proxy=_credentials_in_url(proxy), **kwargs)
+
+
+def _credentials_in_url(proxy: httpx.Proxy) -> httpx.Proxy:
+    """`proxy` with its user and password back in its URL, where aiohttp reads them itself.
+    httpx-aiohttp would pass them as a `BasicAuth`, which aiohttp deprecates (a warning on
+    every call); it sends to `str(proxy.url)`."""
+    if proxy.auth is None:
+        return proxy
+    user, password = proxy.auth
+    carried = httpx.Proxy(proxy.url, headers=proxy.headers, ssl_context=proxy.ssl_context)
+    carried.url = proxy.url.copy_with(username=user, password=password)
+    return carried

@@ -26,6 +26,7 @@ from .._compat import network_backend, set_network_backend
 __all__ = [
     "DEADLINE_PREFIX",
     "DeadlineBackend",
+    "DeadlineStream",
     "attempt_seconds",
     "check",
     "install",
@@ -98,7 +99,7 @@ def check() -> None:
         raise httpx.ReadTimeout(passed(current[1]))
 
 
-class _Stream(httpcore.NetworkStream):
+class DeadlineStream(httpcore.NetworkStream):
     """A socket stream whose every wait ends by the deadline."""
 
     def __init__(self, inner: httpcore.NetworkStream) -> None:
@@ -119,7 +120,7 @@ class _Stream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        return _Stream(
+        return DeadlineStream(
             _within(
                 timeout,
                 httpcore.ConnectTimeout,
@@ -145,7 +146,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        return _Stream(
+        return DeadlineStream(
             _within(
                 timeout,
                 httpcore.ConnectTimeout,
@@ -159,7 +160,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        return _Stream(
+        return DeadlineStream(
             _within(
                 timeout,
                 httpcore.ConnectTimeout,

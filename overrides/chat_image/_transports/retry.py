@@ -17,7 +17,6 @@ request may carry its own retry budget in `request.extensions["chat_image.max_re
 from __future__ import annotations
 
 import time
-import urllib.request
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -26,6 +25,7 @@ from .._config import DEFAULT_MAX_RETRIES, MAX_RETRIES_EXTENSION, STREAM_EXTENSI
 from .._retry import RetryPolicy, asyncio_sleep, retry_async, retry_sync
 from .._validation import check_max_retries
 from .deadline import install
+from .proxies import EnvironmentProxies
 
 __all__ = [
     "MAX_RETRIES_EXTENSION",
@@ -61,25 +61,6 @@ def _buffered(response: httpx.Response, raw: bytes) -> httpx.Response:
     )
 
 
-class _EnvironmentProxies:
-    """HTTP(S)_PROXY and ALL_PROXY read once, NO_PROXY as urllib reads it, as httpx clients do.
-
-    httpx stops reading them as soon as a client is given a transport, so a transport that
-    builds its own inner transports must apply them itself, or proxy users go direct.
-    """
-
-    def __init__(self, trust_env: bool) -> None:
-        self._proxies = urllib.request.getproxies_environment() if trust_env else {}
-
-    def proxy_for(self, url: httpx.URL) -> str | None:
-        if not self._proxies:
-            return None
-        proxy = self._proxies.get(url.scheme) or self._proxies.get("all")
-        if proxy is None or urllib.request.proxy_bypass(url.host):
-            return None
-        return proxy
-
-
 class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Retries what `RetryPolicy` retries, waiting as it says, for sync and async clients."""
 
@@ -99,9 +80,9 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._transport = transport
         self._async_transport = async_transport
         # Proxies apply to the inner transports made here, not to ones the caller passes.
-        self._environment = _EnvironmentProxies(trust_env)
-        self._proxied: dict[str, httpx.HTTPTransport] = {}
-        self._async_proxied: dict[str, httpx.AsyncHTTPTransport] = {}
+        self._environment = EnvironmentProxies(trust_env)
+        self._proxied: dict[httpx.Proxy, httpx.HTTPTransport] = {}
+        self._async_proxied: dict[httpx.Proxy, httpx.AsyncHTTPTransport] = {}
         self.max_retries = check_max_retries(max_retries)
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
@@ -117,9 +98,11 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         proxy = self._environment.proxy_for(url)
         if proxy is None:
             return self._transport
-        if proxy not in self._proxied:
-            self._proxied[proxy] = install(httpx.HTTPTransport(proxy=proxy, limits=self._limits))
-        return self._proxied[proxy]
+        proxied = self._proxied.get(proxy)
+        if proxied is None:
+            proxied = install(httpx.HTTPTransport(proxy=proxy, limits=self._limits))
+            self._proxied[proxy] = proxied
+        return proxied
 
     def _async(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
         # Here, not above: it imports asyncio, which a sync program never needs.
@@ -133,11 +116,13 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         proxy = self._environment.proxy_for(url)
         if proxy is None:
             return self._async_transport
-        if proxy not in self._async_proxied:
-            self._async_proxied[proxy] = hearing_early_answers(
+        proxied = self._async_proxied.get(proxy)
+        if proxied is None:
+            proxied = hearing_early_answers(
                 httpx.AsyncHTTPTransport(proxy=proxy, limits=self._limits)
             )
-        return self._async_proxied[proxy]
+            self._async_proxied[proxy] = proxied
+        return proxied
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         inner = self._sync(request.url)

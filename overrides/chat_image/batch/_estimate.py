@@ -7,6 +7,7 @@ tokens for each message's framing; the gateway's `usage` is the authority.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from typing import Final
 
@@ -36,7 +37,11 @@ def estimate_file_tokens(path: str | os.PathLike[str], detail: str | None) -> in
     if detail == "low":
         return LOW_DETAIL_TOKENS
     try:
-        with open(path, "rb") as file:
+        # Without blocking, and regular files only: a FIFO would wait for a writer for ever.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None
+            os.set_blocking(file.fileno(), True)
             size = header_size(file)
             if size is None:
                 file.seek(0)

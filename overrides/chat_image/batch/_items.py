@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -19,9 +20,10 @@ import attrs
 
 from .._exceptions import InvalidImageError, InvalidInputError
 from .._images.checks import sniff_media_type
-from .._images.file import ImageFile
+from .._images.file import ImageFile, check_path
 from .._models.content import ImageDetail
 from .._models.messages import is_url
+from .._validation import check_text
 
 __all__ = [
     "BatchItem",
@@ -72,7 +74,9 @@ class Shard:
     count: int
 
     def __contains__(self, item_id: str) -> bool:
-        digest = hashlib.sha256(item_id.encode("utf-8")).digest()
+        # surrogatepass: an id holding a lone surrogate (a file name that is not UTF-8) gets
+        # a shard too; every other id hashes exactly as before.
+        digest = hashlib.sha256(item_id.encode("utf-8", "surrogatepass")).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
 
 
@@ -88,26 +92,87 @@ def parse_shard(text: str) -> Shard:
     return Shard(k, n)
 
 
+_NOT_FILES: Final = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
 def _iter_folder(root: Path) -> Iterator[BatchItem | InputProblem]:
-    # Sorted, so that runs (and shards) see the same order; os.walk holds one folder at a time.
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            # Strings, not Path objects: pathlib interns every name it splits, and CPython's
-            # table of interned strings never shrinks, so memory would grow with the folder.
+    """Every file under `root`, sorted, so that runs (and shards) see the same order.
+
+    Symlinked folders that lead out of `root` are followed, once each; a link to a folder
+    inside `root` (a second name for it, or a loop back up the tree) or to one walked already
+    is named as skipped. Files are opened without blocking, so a FIFO is named as skipped
+    instead of waiting for a writer.
+    """
+    top = os.fspath(root)
+    inside = os.path.join(os.path.realpath(top), "")
+    walked = {_identity(top)}
+    # os.walk holds one folder at a time; `dirs` is pruned in place, before it descends.
+    for folder, dirs, files in os.walk(top, followlinks=True):
+        kept = []
+        for name in sorted(dirs):
             path = os.path.join(folder, name)
-            relative = os.path.relpath(path, root).replace(os.sep, "/")
-            try:
-                with open(path, "rb") as file:
-                    head = file.read(_HEAD_BYTES)
-            except OSError as exc:
-                yield InputProblem(relative, f"cannot be read: {exc.strerror or exc}")
-                continue
-            # Issue 18: every format the image policy converts, and PDFs (their pages), too.
-            if sniff_media_type(head) is None and not head.startswith(b"%PDF-"):
-                yield InputProblem(relative, _NOT_AN_INPUT)
-                continue
-            yield BatchItem(relative, (path,))
+            identity = _identity(path)
+            if os.path.islink(path):
+                target = os.path.join(os.path.realpath(path), "")
+                if target.startswith(inside):
+                    where = os.path.relpath(target, inside).replace(os.sep, "/")
+                    yield InputProblem(
+                        _relative(path, top),
+                        f"a link to a folder inside the input ({where}), not followed",
+                    )
+                    continue
+                if identity is None or identity in walked:
+                    yield InputProblem(
+                        _relative(path, top), "a link to a folder walked already, not followed"
+                    )
+                    continue
+            walked.add(identity)
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            yield _folder_entry(os.path.join(folder, name), top)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _relative(path: str, top: str) -> str:
+    # Strings, not Path objects: pathlib interns every name it splits, and CPython's table
+    # of interned strings never shrinks, so memory would grow with the folder.
+    return os.path.relpath(path, top).replace(os.sep, "/")
+
+
+def _folder_entry(path: str, top: str) -> BatchItem | InputProblem:
+    relative = _relative(path, top)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return InputProblem(relative, f"cannot be read: {exc.strerror or exc}")
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _NOT_FILES if test(mode)), "a special file")
+            return InputProblem(relative, f"{kind}, not an image file")
+        head = os.read(fd, _HEAD_BYTES)
+    except OSError as exc:
+        return InputProblem(relative, f"cannot be read: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    # Issue 18: every format the image policy converts, and PDFs (their pages), too.
+    if sniff_media_type(head) is None and not head.startswith(b"%PDF-"):
+        return InputProblem(relative, _NOT_AN_INPUT)
+    return BatchItem(relative, (path,))
 
 
 _NOT_AN_INPUT: Final = (
@@ -145,6 +210,19 @@ def _manifest_item(data: object, base: Path) -> BatchItem:
         or not all(isinstance(image, str) and image for image in images)
     ):
         raise InvalidInputError("images", "expected an image path or URL, or a list of them")
+    for image in images:
+        if not is_url(image):
+            try:
+                check_path(image)  # a NUL in it, say: refused here, with the line's number
+            except InvalidInputError as exc:
+                raise InvalidInputError("images", exc.problem) from None
+    model = _field(data, "model", str)
+    if model is not None and not model.strip():
+        raise InvalidInputError("model", f"expected a model name, got {model!r}")
+    prompt = _field(data, "prompt", str)
+    for name, text in (("model", model), ("prompt", prompt)):
+        if text is not None:
+            check_text(name, text)
     max_tokens = _field(data, "max_tokens", int)
     if max_tokens is not None and max_tokens <= 0:
         raise InvalidInputError("max_tokens", f"expected a positive integer, got {max_tokens}")
@@ -156,8 +234,8 @@ def _manifest_item(data: object, base: Path) -> BatchItem:
     return BatchItem(
         str(item_id),
         resolved,
-        prompt=_field(data, "prompt", str),
-        model=_field(data, "model", str),
+        prompt=prompt,
+        model=model,
         max_tokens=max_tokens,
         detail=detail,
         metadata=data.get("metadata"),
@@ -175,6 +253,8 @@ def _iter_manifest(path: Path) -> Iterator[BatchItem | InputProblem]:
             except ValueError as exc:  # InvalidInputError, JSON and UTF-8 errors alike
                 problem = str(exc) if isinstance(exc, InvalidInputError) else f"not JSON ({exc})"
                 yield InputProblem(where, problem, bad_input=True)
+            except RecursionError:
+                yield InputProblem(where, "nested too deeply to read", bad_input=True)
 
 
 def iter_input(

@@ -55,6 +55,8 @@ class BatchSummary:
     interrupted: bool
     problems: int
     bad_input: int
+    # Why the output stopped taking lines mid-run (a full disk, say), or None.
+    output_error: str | None = None
 
     @property
     def failures(self) -> int:
@@ -72,6 +74,8 @@ class RunOptions:
     detail: ImageDetail | None
     resize: bool
     retry_failed: bool
+    # `--schema`: answers are parsed into this (see `chat_image._structured`); None: prose.
+    response_format: object = None
     # Issue 18: the image policy (None: the client's default) and the PDF pages to send.
     images: ImagePolicy | None = None
     pdf_pages: str | None = None

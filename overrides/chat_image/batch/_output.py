@@ -3,21 +3,36 @@
 A line is `{"id", "input_hash", "status": "ok" | "error", ...}`: an answer's content, finish
 reason, usage, model and request id, or an error's type, message and status code; then the
 attempts and latency. `input_hash` is what decides the answer, so a resume can tell an item
-already answered from one whose input changed.
+already answered from one whose input changed. With a `response_format` (`--schema`), an
+answer also has `parsed`, and an answer that never fit the schema is an error line with its
+`problems`.
+
+`build_line` makes the line's dict (a feature adds its fields in `answer_fields` or
+`error_fields`); `encode_line` makes the bytes the journal appends. Text is written as UTF-8,
+except what UTF-8 cannot hold: a lone UTF-16 surrogate (an emoji cut in half at `max_tokens`,
+a file name that is not UTF-8) is written as its JSON escape (`\\ud83d`), so that the line
+is valid UTF-8 and reads back as it was.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._images.policy import ImageReport
 from .._models.completion import ChatCompletion
 from ._models import RunOptions
 
-__all__ = ["answer_fields", "error_fields", "image_fields", "input_hash"]
+__all__ = [
+    "answer_fields",
+    "build_line",
+    "encode_line",
+    "error_fields",
+    "image_fields",
+    "input_hash",
+]
 
 
 def input_hash(
@@ -29,7 +44,7 @@ def input_hash(
     images: list[bytes | str],
 ) -> str:
     """What decides the answer: an image's bytes (or URL), the request's text and options."""
-    described = {
+    described: dict[str, Any] = {
         "prompt": prompt,
         "system": options.system,
         "model": model,
@@ -45,8 +60,41 @@ def input_hash(
             for image in images
         ],
     }
+    if options.response_format is not None:
+        # The schema decides the answer too; absent without one, so older hashes still match.
+        from .._structured.target import prepare
+
+        described["schema"] = prepare(options.response_format).response_format()
     canonical = json.dumps(described, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def build_line(
+    base: Mapping[str, Any],
+    outcome: ChatCompletion | Exception,
+    *,
+    attempts: int,
+    latency_s: float,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """One finished item's line: `base` (id, input_hash, metadata), its outcome's fields,
+    then the attempts it took and its latency."""
+    line = dict(base)
+    if isinstance(outcome, ChatCompletion):
+        line |= answer_fields(outcome, request_id)
+    else:
+        line |= error_fields(outcome)
+    line["attempts"] = attempts
+    line["latency_s"] = round(latency_s, 3)
+    return line
+
+
+def encode_line(line: Mapping[str, Any]) -> bytes:
+    """`line` as one JSONL line of UTF-8. Outside its strings JSON is ASCII, so the only
+    characters `backslashreplace` can meet are lone surrogates in strings, and `\\udXXX`
+    is exactly their JSON escape."""
+    text = json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8", "backslashreplace")
 
 
 def answer_fields(completion: ChatCompletion, request_id: str | None) -> dict[str, Any]:
@@ -66,6 +114,22 @@ def answer_fields(completion: ChatCompletion, request_id: str | None) -> dict[st
         },
         "model": completion.model,
         "request_id": request_id,
+        **_parsed_fields(completion),
+    }
+
+
+def _parsed_fields(completion: ChatCompletion) -> dict[str, Any]:
+    """With `--schema`: `parsed`, the first choice's parsed value as JSON, and the mode and
+    attempts that produced it."""
+    from .._structured.outcomes import ParsedChatCompletion
+
+    if not isinstance(completion, ParsedChatCompletion):
+        return {}
+    from .._structured.spec import to_jsonable
+
+    return {
+        "parsed": to_jsonable(completion.parsed),
+        "structured": {"mode": completion.mode, "answers": completion.attempts},
     }
 
 
@@ -79,6 +143,7 @@ def error_fields(exc: Exception) -> dict[str, Any]:
             "status_code": getattr(exc, "status_code", None),
         },
         "request_id": getattr(exc, "request_id", None),
+        **_problem_fields(exc),
     }
 
 
@@ -87,3 +152,11 @@ def image_fields(reports: Sequence[ImageReport]) -> dict[str, Any]:
     image's actions, media types, bytes and pixels before and after."""
     actions = sorted({action for report in reports for action in report.actions})
     return {"actions": actions, "images": [report.to_dict() for report in reports]}
+
+
+def _problem_fields(exc: Exception) -> dict[str, Any]:
+    """With `--schema`, an answer that never fit: each problem of the last answer, by path."""
+    errors = getattr(exc, "errors", None)
+    if not isinstance(errors, list) or not errors:
+        return {}
+    return {"problems": [str(problem) for problem in errors[-1]]}

@@ -24,19 +24,28 @@ from .._models.completion import ChatCompletion
 from .._models.content import ImageDetail
 from .._models.messages import Message, prompt_messages
 from .._retry import RetryEvent
-from .._validation import check_positive
+from .._structured.outcomes import (
+    ContentFilterFinishReasonError,
+    LengthFinishReasonError,
+    StructuredOutputError,
+)
+from .._validation import check_positive, check_text
 from ._estimate import estimate_request_tokens
 from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
-from ._journal import Journal
+from ._journal import Journal, OutputWriteError
 from ._limits import Limiter
 from ._models import BatchSummary, Progress, RunOptions
-from ._output import answer_fields, error_fields, image_fields, input_hash
+from ._output import build_line, image_fields, input_hash
 
 __all__ = ["DEFAULT_BATCH_RETRIES", "DEFAULT_MAX_TOKENS", "BatchSummary", "Progress", "run_batch"]
 
 DEFAULT_MAX_TOKENS: Final = 300
 # More than the client's 2: in a long run, a rate-limited item should wait its turn, not fail.
 DEFAULT_BATCH_RETRIES: Final = 5
+
+# Workers at most, whatever `concurrency` says: more only cost memory (a task, a queue slot
+# and a connection each), and no gateway answers a million requests from one client at once.
+MAX_WORKERS: Final = 1024
 
 # The retries of the item the current task is sending, counted by the client's on_retry.
 _RETRIES: contextvars.ContextVar[list[int]] = contextvars.ContextVar("chat_image_batch_retries")
@@ -81,17 +90,22 @@ async def run_batch(
     stop: asyncio.Event | None = None,
     grace: float = 5.0,
     count_first: bool = True,
+    response_format: object = None,
 ) -> BatchSummary:
     """Answer every item of `source` (a folder or a JSONL manifest) into `output` (JSONL).
 
     Items already `ok` in `output` for the same input are skipped (and `error` ones unless
     `retry_failed`), so running again resumes. Setting `stop` stops taking items; those in
     flight get `grace` seconds to finish, then are cancelled and left for the next run. An
-    item that fails is an `error` line in `output`, not an exception.
+    item that fails is an `error` line in `output`, not an exception. At most `concurrency`
+    requests are in flight, by no more workers than there are items (nor than
+    `MAX_WORKERS`). If the output fails mid-run (a full disk), the run stops as on `stop`,
+    keeps every line written whole, and says why in `BatchSummary.output_error`.
 
     Args:
         source: A folder (images found recursively) or a JSONL manifest, one request a line.
         output: The JSONL file written, one line per finished item; read first to resume.
+            `"-"` (standard output), a FIFO or a device is written as a stream, no resume.
         prompt: What to ask of each image; a manifest line's `prompt` overrides it.
         model: The model; a manifest line's `model` overrides it.
         max_tokens: Each answer's limit, `DEFAULT_MAX_TOKENS` by default.
@@ -117,25 +131,54 @@ async def run_batch(
         on_problem: Called with each `InputProblem` (a file that is not an image, an
             invalid manifest line), which is then skipped.
         on_event: Called with a line of news, such as a slowdown after a 429.
-        stop: Set it to stop taking items (what Ctrl-C does in `chat-image batch`).
-        grace: Seconds the requests in flight get to finish once `stop` is set.
+        stop: Set it to stop taking items (what Ctrl-C and SIGTERM do in `chat-image batch`).
+        grace: Seconds the requests in flight get to finish once `stop` is set; the run
+            ends as soon as they do.
         count_first: Count the items before starting, so that progress has a total.
+        response_format: Parse each answer into this type (as `parse()` does: a class,
+            `list[X]`, or a JSON Schema dict); each line then has `parsed`, and an answer that
+            never fit is an error line with its `problems`.
 
     Returns:
-        A `BatchSummary`: ok, failed by error type, skipped, tokens, wall time, problems.
+        A `BatchSummary`: ok, failed by error type, skipped, tokens, wall time, problems,
+        and `output_error` if the output failed mid-run.
 
     Raises:
-        InvalidInputError: A bad argument (a concurrency, rate or `max_tokens` below 1), a
-            missing key or base URL, or an unreadable `source`; nothing is sent.
+        InvalidInputError: A bad argument (a concurrency, rate or `max_tokens` below 1, a
+            negative grace, text holding a lone surrogate), a missing key or base URL, an
+            unreadable `source`, or an `output` that cannot be written (a directory, a
+            missing folder, a read-only file system, a FIFO no process reads) or is not a
+            batch output; nothing is sent.
         JournalBusyError: Another run is writing `output`.
     """
     check_positive("concurrency", concurrency)
     check_positive("rpm", rpm, optional=True)
     check_positive("tpm", tpm, optional=True)
     check_positive("max_tokens", max_tokens)
+    if isinstance(grace, bool) or not isinstance(grace, int | float) or not grace >= 0:
+        raise InvalidInputError("grace", f"expected a number of seconds >= 0, got {grace!r}")
+    for field, text in (("prompt", prompt), ("system", system), ("model", model)):
+        if text is not None:
+            check_text(field, text)
+    if response_format is not None:
+        from .._structured.target import prepare
+
+        try:
+            prepare(response_format)
+        except TypeError as exc:
+            raise InvalidInputError("response_format", str(exc)) from None
     policy = resolve_policy(images, None)
     options = RunOptions(
-        prompt, system, model, max_tokens, detail, resize, retry_failed, policy, pdf_pages
+        prompt,
+        system,
+        model,
+        max_tokens,
+        detail,
+        resize,
+        retry_failed,
+        response_format,
+        policy,
+        pdf_pages,
     )
     limiter = Limiter(concurrency=concurrency, rpm=rpm, tpm=tpm)
 
@@ -173,6 +216,9 @@ async def run_batch(
     started = time.monotonic()
     problems: list[InputProblem] = []
     stop = stop or asyncio.Event()
+    workers = min(concurrency, MAX_WORKERS)
+    if progress.total is not None:
+        workers = max(1, min(workers, progress.total))
     async with client:
         journal = Journal(output)
         try:
@@ -181,7 +227,7 @@ async def run_batch(
             )
             interrupted = await runner.run(
                 iter_input(source, shard),
-                concurrency,
+                workers,
                 stop,
                 grace,
                 problems,
@@ -206,6 +252,7 @@ async def run_batch(
         interrupted=interrupted,
         problems=len(problems),
         bad_input=sum(problem.bad_input for problem in problems),
+        output_error=None if runner.write_error is None else str(runner.write_error),
     )
 
 
@@ -227,6 +274,9 @@ class _Runner:
         self.count_tokens = count_tokens
         self.on_progress = on_progress
         self.client = client
+        # The output's failure mid-run: once set, it ends the run as a stop does.
+        self.write_error: OutputWriteError | None = None
+        self.ending = asyncio.Event()
 
     async def run(
         self,
@@ -245,48 +295,66 @@ class _Runner:
         """
         queue: asyncio.Queue[BatchItem | None] = asyncio.Queue(maxsize=2 * concurrency)
         seen: set[str] | None = None if unique_ids else set()
+        ending = self.ending
 
         async def produce() -> None:
-            for entry in entries:
-                if stop.is_set():
-                    break
-                if seen is not None and isinstance(entry, BatchItem) and entry.id in seen:
-                    entry = InputProblem(
-                        f"id {entry.id!r}", "duplicate id; the first is used", True
-                    )
-                if isinstance(entry, InputProblem):
-                    problems.append(entry)
-                    if on_problem is not None:
-                        on_problem(entry)
-                    continue
-                if seen is not None:
-                    seen.add(entry.id)
-                await queue.put(entry)
+            try:
+                for entry in entries:
+                    if ending.is_set():
+                        return
+                    if seen is not None and isinstance(entry, BatchItem) and entry.id in seen:
+                        entry = InputProblem(
+                            f"id {entry.id!r}", "duplicate id; the first is used", True
+                        )
+                    if isinstance(entry, InputProblem):
+                        problems.append(entry)
+                        if on_problem is not None:
+                            on_problem(entry)
+                        continue
+                    if seen is not None:
+                        seen.add(entry.id)
+                    await queue.put(entry)
+            except Exception:
+                ending.set()  # the workers are told to end below; the error surfaces then
+                raise
             for _ in range(concurrency):
                 await queue.put(None)
 
         async def work() -> None:
-            while (item := await queue.get()) is not None and not stop.is_set():
+            while (item := await queue.get()) is not None and not ending.is_set():
                 await self.one(item)
 
-        tasks = [asyncio.create_task(produce())]
-        tasks += [asyncio.create_task(work()) for _ in range(concurrency)]
-        all_done: asyncio.Future[Any] = asyncio.gather(*tasks)
-        stopped: asyncio.Future[Any] = asyncio.create_task(stop.wait())
+        async def end_on_stop() -> None:
+            await stop.wait()
+            ending.set()
+
+        producer = asyncio.create_task(produce())
+        workers = [asyncio.create_task(work()) for _ in range(concurrency)]
+        workers_done: asyncio.Future[Any] = asyncio.gather(*workers)
+        watcher = asyncio.create_task(end_on_stop())
+        ended = asyncio.create_task(ending.wait())
         try:
-            await asyncio.wait([all_done, stopped], return_when=asyncio.FIRST_COMPLETED)
-            if stop.is_set() and not all_done.done():
-                # Stop taking items; let those in flight finish for a moment, then cancel.
-                await asyncio.wait([all_done], timeout=grace)
+            await asyncio.wait([workers_done, ended], return_when=asyncio.FIRST_COMPLETED)
+            if ending.is_set() and not workers_done.done():
+                # Stop taking items. The producer may wait on a full queue and idle workers on
+                # an empty one: drop what is queued and tell each worker to end, so that the
+                # run ends as soon as the requests in flight do, or when the grace is over.
+                producer.cancel()
+                while not queue.empty():
+                    queue.get_nowait()
+                for _ in workers:
+                    queue.put_nowait(None)
+                await asyncio.wait([workers_done], timeout=grace)
             return stop.is_set()
         finally:
-            finished = all_done.done()
-            stopped.cancel()
-            for task in tasks:
+            for task in (watcher, ended, producer, *workers):
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            if finished:
-                all_done.result()  # a bug in a worker surfaces here, not silently
+            outcomes = await asyncio.gather(producer, *workers, return_exceptions=True)
+            if workers_done.done() and not workers_done.cancelled():
+                workers_done.exception()  # retrieved: `outcomes` says what each task did
+            for outcome in outcomes:
+                if isinstance(outcome, Exception):
+                    raise outcome  # a bug in the producer or a worker surfaces here
 
     async def one(self, item: BatchItem) -> None:
         options = self.options
@@ -361,19 +429,40 @@ class _Runner:
         _RETRIES.set(retries)
         await self.limiter.acquire(tokens)
         ok = False
+        request_id = None
         try:
-            raw = await self.client.chat.completions.with_raw_response.create(
-                model=model, messages=messages, max_tokens=max_tokens
-            )
-            self.limiter.on_headers(raw.headers)
-            completion = raw.parse()
+            if self.options.response_format is not None:
+                completion = await self._parse(model, max_tokens, messages)
+            else:
+                raw = await self.client.chat.completions.with_raw_response.create(
+                    model=model, messages=messages, max_tokens=max_tokens
+                )
+                self.limiter.on_headers(raw.headers)
+                completion = raw.parse()
+                request_id = raw.request_id
             ok = True
-        except APIError as exc:
+        except (
+            APIError,
+            InvalidInputError,
+            StructuredOutputError,
+            LengthFinishReasonError,
+            ContentFilterFinishReasonError,
+        ) as exc:
+            # InvalidInputError: what the client refuses of this item's input is its error.
             self._finish(base, exc, started, retries[0] + 1)
             return
         finally:
             await self.limiter.release(ok=ok)
-        self._finish(base, completion, started, retries[0] + 1, raw.request_id)
+        self._finish(base, completion, started, retries[0] + 1, request_id)
+
+    async def _parse(self, model: str, max_tokens: int, messages: list[Message]) -> ChatCompletion:
+        """`--schema`: the answer parsed (re-asks and fallbacks included, as `parse()` does)."""
+        return await self.client.chat.completions.parse(
+            model=model,
+            messages=messages,
+            max_tokens=max_tokens,
+            response_format=self.options.response_format,
+        )
 
     def _finish(
         self,
@@ -383,21 +472,30 @@ class _Runner:
         attempts: int,
         request_id: str | None = None,
     ) -> None:
+        if self.write_error is not None:
+            return  # the output failed: this answer cannot be kept either, nor counted done
+        record = build_line(
+            base,
+            outcome,
+            attempts=attempts,
+            latency_s=time.monotonic() - started,
+            request_id=request_id,
+        )
+        try:
+            self.journal.append(record)
+        except OutputWriteError as exc:
+            self.write_error = exc
+            self.ending.set()
+            return
         progress = self.progress
-        record = dict(base)
         if isinstance(outcome, ChatCompletion):
-            record |= answer_fields(outcome, request_id)
             progress.ok += 1
             usage = outcome.usage
             if usage is not None:
                 progress.tokens_in += usage.prompt_tokens or 0
                 progress.tokens_out += usage.completion_tokens or 0
         else:
-            record |= error_fields(outcome)
             progress.failed[type(outcome).__name__] += 1
-        record["attempts"] = attempts
-        record["latency_s"] = round(time.monotonic() - started, 3)
-        self.journal.append(record)
         self._tick()
 
     def _tick(self) -> None:

@@ -306,7 +306,13 @@ class Contract:
                 400,
                 "We could not parse the JSON body of your request. The body must be valid JSON.",
             )
-        return validate(data, operation.body_schema, self.spec)
+        refusal = validate(data, operation.body_schema, self.spec)
+        if refusal is None and isinstance(data, dict):
+            # What OpenAI checks beyond the schema: the order of a tool round trip's turns.
+            from ._tools import check_tool_messages, check_tool_options
+
+            refusal = check_tool_options(data) or check_tool_messages(data.get("messages"))
+        return refusal
 
 
 def _check_bearer(authorization: str | None, api_key: str | None) -> Refusal | None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import select
+import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -13,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from ._contract import Refusal, load_contract
+from ._control import CONTROL_PREFIX, control_reply
 from ._recorded import RecordedRequest, mask_headers
 from ._replies import (
     CUT,
@@ -33,6 +37,9 @@ Responder = Callable[[RecordedRequest], "Reply | None"]
 """Answers a request dynamically; None leaves it to the queue (then the default answer)."""
 _READ_PIECE: Final = 64 * 1024
 _POLL_INTERVAL: Final = 0.02
+# How often a hanging answer looks whether its client has gone.
+_CLIENT_POLL: Final = 0.05
+_DONTWAIT: Final = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 class _Server(ThreadingHTTPServer):
@@ -71,6 +78,10 @@ class FakeGateway:
         keep_bodies: Keep each request's body; False keeps its size and sha256 only.
         default: The reply when no responder answers and nothing is queued; by default a
             completion with `DEFAULT_CONTENT`, streamed when the request asks for a stream.
+        port: The port to listen on; 0 (the default) takes a free one.
+        control: Also serve the control routes under `/_fake/` (queue answers, read the
+            requests: see `_control`), for tests in another process (`python -m
+            chat_image.testing`).
 
     Raises:
         UnsupportedSchemaError: When made with `validate=True`, if the shipped spec uses a
@@ -84,8 +95,12 @@ class FakeGateway:
         validate: bool = True,
         keep_bodies: bool = True,
         default: Reply | None = None,
+        port: int = 0,
+        control: bool = False,
     ) -> None:
         self.api_key = api_key
+        self.port = port
+        self.control = control
         self.validate = validate
         self.keep_bodies = keep_bodies
         self.default = default or Reply()
@@ -101,6 +116,8 @@ class FakeGateway:
         self._max_in_flight = 0
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        # The connections open now: stop() ends them, so that none is answered after it.
+        self._connections: set[socket.socket] = set()
         self._contract = load_contract() if validate else None
 
     def __repr__(self) -> str:
@@ -114,7 +131,7 @@ class FakeGateway:
         if self._httpd is not None:
             raise RuntimeError("the fake gateway is already running")
         self._stopping.clear()
-        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _Server(("127.0.0.1", self.port), _handler_for(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": _POLL_INTERVAL},
@@ -125,10 +142,16 @@ class FakeGateway:
         return self
 
     def stop(self) -> None:
-        """Stop serving; answers still hanging or streaming end now."""
+        """Stop serving; answers still hanging or streaming end now, and connections already
+        open (kept alive by a client's pool) are closed: nothing is answered after this."""
         if self._httpd is None:
             return
         self._stopping.set()
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
@@ -226,7 +249,8 @@ class FakeGateway:
 
     @property
     def in_flight(self) -> int:
-        """How many requests are being answered now (received, answer not yet all sent)."""
+        """How many requests are being answered now (received, answer not yet all sent); a
+        `fault="hang"` request stops counting once its client gives up (closes its end)."""
         with self._lock:
             return self._in_flight
 
@@ -275,6 +299,18 @@ class FakeGateway:
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
             return self._serial
 
+    def _opened(self, connection: socket.socket) -> bool:
+        """Count a new connection as open; False if the gateway is stopping (then no)."""
+        with self._lock:
+            if self._stopping.is_set():
+                return False
+            self._connections.add(connection)
+            return True
+
+    def _closed(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(connection)
+
     def _answered(self) -> None:
         with self._lock:
             self._in_flight -= 1
@@ -304,6 +340,10 @@ class FakeGateway:
         )
 
 
+# What `_send` is given for a control route's answer: no body to read a stream request from.
+_CONTROL_RECORD: Final = RecordedRequest("POST", CONTROL_PREFIX, mask_headers([])[0], b"", 0, "")
+
+
 def _refusal_reply(refusal: Refusal) -> Reply:
     return Reply(status=refusal.status, body=refusal.body())
 
@@ -320,8 +360,53 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
         # Whether this handler's request still counts in `gateway.in_flight`.
         _in_flight = False
 
+        def setup(self) -> None:
+            super().setup()
+            if not gateway._opened(self.connection):
+                # Accepted as stop() began: closed unanswered, like the others.
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+
+        def finish(self) -> None:
+            gateway._closed(self.connection)
+            super().finish()
+
+        def handle(self) -> None:
+            if gateway._stopping.is_set():
+                return
+            super().handle()
+
+        def _client_left(self) -> bool:
+            """Whether the client has closed its end (gave up waiting): no one to answer."""
+            connection = self.connection
+            try:
+                if _DONTWAIT:
+                    data = connection.recv(1, socket.MSG_PEEK | _DONTWAIT)
+                else:  # Windows: no MSG_DONTWAIT, but no descriptor limit on select()
+                    if not select.select([connection], [], [], 0)[0]:
+                        return False
+                    data = connection.recv(1, socket.MSG_PEEK)
+            except BlockingIOError:
+                return False  # nothing to read: the client is still waiting
+            except OSError:
+                return True
+            return not data
+
+        def _hang(self) -> None:
+            """Answer nothing until the gateway stops or the client gives up (closes its end):
+            a request no one waits for any more is not in flight."""
+            while not stopping.wait(_CLIENT_POLL):
+                if self._client_left():
+                    return
+
         def _handle(self) -> None:
             body, size, digest = self._read_body()
+            if gateway.control and self.path.startswith(CONTROL_PREFIX):
+                # Not a request to the gateway: neither checked nor recorded.
+                reply = control_reply(gateway, self.command, self.path, body)
+                self._send(reply, _CONTROL_RECORD, 0)
+                return
             headers, bearer = mask_headers(list(self.headers.items()))
             refusal = gateway._refusal(
                 self.command, self.path, self.headers.get("Authorization"), body
@@ -363,7 +448,7 @@ def _handler_for(gateway: FakeGateway) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             if reply.fault == "hang":
-                stopping.wait()
+                self._hang()
             if reply.fault in ("close", "hang"):
                 self.close_connection = True
                 return
