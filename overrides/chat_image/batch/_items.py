@@ -298,10 +298,17 @@ def _read_file(path: str) -> bytes:
     # No size limit here: resizing may shrink it; the part made from the bytes checks it.
     try:
         return ImageFile.check(path, check_limit=False).read()
-    except InvalidImageError:
-        # A PDF: its bytes, for the message builder to render its pages (issue 18).
-        with open(path, "rb") as file:
-            data = file.read()
-        if not data.startswith(b"%PDF-"):
-            raise
-        return data
+    except InvalidImageError as refused:
+        # A PDF: its bytes, for the message builder to render its pages (issue 18). Opened
+        # as ImageFile opens files: a FIFO or device is never waited on, only refused.
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            raise refused from None  # it says why
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode) or os.pread(fd, 5, 0) != b"%PDF-":
+                raise refused from None
+            with os.fdopen(os.dup(fd), "rb") as file:
+                return file.read()
+        finally:
+            os.close(fd)
