@@ -23,7 +23,8 @@ OWN_CODE = ["overrides", "scripts", "tests", "examples", "docs", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = [
-    "drift", "tests", "tests-images", "tests-extras", "example", "docs", "build", "lint",
+    "drift", "tests", "tests-images", "tests-extras", "tests-browser", "tests-ray", "example",
+    "docs", "build", "lint",
     "typecheck",
 ]  # fmt: skip
 nox.options.error_on_missing_interpreters = True
@@ -107,7 +108,7 @@ def tests(session: nox.Session) -> None:
     on the aiohttp backend too, which wants that extra.
     """
     session.install(".[cli,aiohttp]", *_group("test"), *_group("drift"))
-    session.run("pytest", "-m", "not pillow", *session.posargs)
+    session.run("pytest", "-m", "not pillow and not browser and not ray", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="tests-images")
@@ -118,7 +119,29 @@ def tests_images(session: nox.Session) -> None:
     and test_aiohttp_backend.py imports aiohttp.
     """
     session.install(".[images,aiohttp]", *_group("test"))
-    session.run("pytest", "-m", "pillow and not extras", *session.posargs)
+    session.run("pytest", "-m", "pillow and not browser and not extras", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="tests-browser")
+def tests_browser(session: nox.Session) -> None:
+    """Open report pages in a real browser: Debian's Chromium (`apt-get install chromium`,
+    as .ci/run does), driven by Playwright's Python package, over real batch runs.
+
+    `CHAT_IMAGE_REPORT_SCREENSHOTS=docs/images` keeps the screenshots the docs show.
+    """
+    session.install(".[images,cli,aiohttp]", *_group("test"), *_group("browser"))
+    session.run("pytest", "-m", "browser", *(session.posargs or ["tests/report"]))
+
+
+@nox.session(python=PYTHON, name="tests-ray")
+def tests_ray(session: nox.Session) -> None:
+    """Run the Ray Data tests (a local Ray cluster of 2 CPUs) with the `ray` extra installed.
+
+    Ray comes with pyarrow and pandas, about 600 MB: only this session installs it. The
+    aiohttp extra comes too: pytest imports every test module to select the marked tests.
+    """
+    session.install(".[ray,aiohttp]", *_group("test"))
+    session.run("pytest", "-m", "ray", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="tests-extras")
@@ -211,6 +234,6 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- --quick` for a smoke run, `-- --only latency,memory` for some cases,
     `-- --json PATH` to write the results elsewhere than bench-results.json.
     """
-    # Pillow: the image policy's cases make their photos and fit them.
-    session.install(".[cli,aiohttp,images]", *_group("bench"))
+    # The report case opens its page in Debian's Chromium (the browser group) with thumbnails.
+    session.install(".[cli,aiohttp,images]", *_group("bench"), *_group("browser"))
     session.run("python", "-m", "scripts.bench", *session.posargs)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 RECORD = Path(__file__).with_name("public_api.json")
-MODULES = ("chat_image", "chat_image.batch", "chat_image.testing")
+MODULES = ("chat_image", "chat_image.batch", "chat_image.ray", "chat_image.testing")
 
 
 def _signature(obj: Any) -> str:

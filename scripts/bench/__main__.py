@@ -17,6 +17,7 @@ import chat_image
 
 from ._async import run_async
 from ._batch import batch_table, batch_worker, run_batch_case
+from ._ceiling import ceiling_table, ceiling_worker, run_ceiling_case
 from ._common import openai_module
 from ._images import (
     FIT_MEMORY,
@@ -31,6 +32,7 @@ from ._images import (
 from ._imports import IMPORT_PACKAGE, run_imports
 from ._latency import run_latency
 from ._memory import MEMORY_MANY, memory_worker, run_memory
+from ._page import PAGE_ITEMS, run_report_page
 from ._report import Row, table
 from ._server import Server, completion_response, serve, stream_response
 from ._sse import SSE_VS_COPY, run_sse
@@ -46,7 +48,8 @@ from ._structured import (
 )
 
 CASES = (
-    "latency", "async", "import", "memory", "stream", "sse", "batch", "structured", "images",
+    "latency", "async", "import", "memory", "stream", "sse", "batch", "structured", "report",
+    "ceiling", "images",
 )  # fmt: skip
 CONCURRENCY = 300
 
@@ -172,6 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     # Worker processes: this package again, with one of these.
     parser.add_argument("--batch-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--ceiling-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-stream", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-receipt", action="store_true", help=argparse.SUPPRESS)
@@ -200,12 +204,16 @@ def main() -> None:
     if args.batch_worker:
         batch_worker(*args.batch_worker)
         return
+    if args.ceiling_worker:
+        ceiling_worker(*args.ceiling_worker)
+        return
 
     only = set(args.only.split(","))
     rounds = args.rounds or (3 if args.quick else 25)
     calls = 50 if args.quick else 150
     rows: list[Row] = []
     batch: dict[str, Any] | None = None
+    ceiling: dict[str, Any] | None = None
     server = Server()
     try:
         print(
@@ -241,11 +249,21 @@ def main() -> None:
         if "batch" in only:
             batch = run_batch_case(server.url, 1 if args.quick else 3)
             print("batch done", flush=True)
+        if "report" in only:
+            # The report page at 10,000 items (1,000 for --quick), in Debian's Chromium.
+            items = 1_000 if args.quick else PAGE_ITEMS
+            rows += run_report_page(1 if args.quick else 2, items)
+            print("report done", flush=True)
+        if "ceiling" in only:
+            ceiling = run_ceiling_case(server.url, 1 if args.quick else 3)
+            print("ceiling done", flush=True)
     finally:
         server.stop()
     text = table(rows)
     if batch is not None:
         text += "\n\n" + batch_table(batch)
+    if ceiling is not None:
+        text += "\n\n" + ceiling_table(ceiling)
     print()
     print(text)
     report = {
@@ -261,6 +279,7 @@ def main() -> None:
         },
         "rows": [asdict(row) for row in rows],
         "batch": batch,
+        "ceiling": ceiling,
         "table": text,
     }
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

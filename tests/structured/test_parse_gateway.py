@@ -7,6 +7,7 @@ bodies, and that the caller's messages list was never changed.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import pickle
 
@@ -476,6 +477,27 @@ def test_tool_calls_are_not_re_asked_and_strict_tools_arguments_are_parsed(parse
     assert first.function.arguments == '{"sku": "A-1", "qty": 2}'
     assert second.function.parsed_arguments is None
     assert bodies(gateway)[0]["tools"] == [lookup, loose]
+
+
+@dataclasses.dataclass
+class Lookup:
+    """Look an item up by its SKU."""
+
+    sku: str
+    qty: int
+
+
+def test_a_tool_given_as_a_class_gets_its_arguments_parsed_into_that_class(parser, gateway):
+    from chat_image.testing import tool_call
+
+    gateway.queue(Reply(tool_calls=[tool_call("Lookup", {"sku": "A-1", "qty": 2})]))
+    result = parser.one(**base(response_format=AttrsPoint, tools=[Lookup]))
+    assert gateway.count == 1
+    (call,) = result.choices[0].message.tool_calls
+    assert call.function.parsed_arguments == Lookup(sku="A-1", qty=2)
+    (sent,) = bodies(gateway)[0]["tools"]
+    assert sent["function"]["name"] == "Lookup"
+    assert sent["function"]["parameters"]["required"] == ["sku", "qty"]
 
 
 def test_a_re_ask_sends_the_image_once(parser, gateway):

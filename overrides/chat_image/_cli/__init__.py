@@ -1,5 +1,6 @@
-"""The `chat-image` command: `ask` about images from a terminal, `batch` a folder of them, or
-`export` a batch's parsed answers as CSV.
+"""The `chat-image` command: `ask` about images from a terminal, `batch` a folder of them,
+`export` a batch's parsed answers as CSV, `report` on a batch as an HTML page, or `merge`
+the outputs of a batch run in shards.
 
 Exit statuses: 0 answered (every item ok); 1 the API or the network failed (some items
 failed, or the output could not be written mid-run); 2 bad usage or bad input, refused before
@@ -17,7 +18,7 @@ import sys
 
 from .._exceptions import APIError, ChatImageError, InvalidInputError
 from .._version import __version__
-from . import _ask, _batch, _export
+from . import _ask, _batch, _export, _merge, _report
 from ._common import (
     EXIT_SIGINT,
     MODEL_ENV,
@@ -34,7 +35,7 @@ __all__ = ["MODEL_ENV", "main"]
 
 # The subcommands, in the order `--help` lists them. A new one is a module with
 # `add_parser(commands, common)` (which sets `run` as its default) and one line here.
-_COMMANDS = (_ask, _batch, _export)
+_COMMANDS = (_ask, _batch, _export, _report, _merge)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -46,7 +46,18 @@ def add_parser(
     batch.add_argument("--tpm", type=float, help="estimated tokens per minute, at most")
     batch.add_argument("--dry-run", action="store_true", help="count and estimate; send nothing")
     batch.add_argument("--retry-failed", action="store_true", help="redo items that failed")
-    batch.add_argument("--shard", metavar="K/N", help="take the K-th of N stable parts")
+    batch.add_argument(
+        "--shard",
+        metavar="K/N|auto",
+        help="take the K-th of N stable parts; 'auto': K (and N) from a Kubernetes indexed "
+        "job or a Slurm array",
+    )
+    batch.add_argument(
+        "--shards",
+        type=int,
+        metavar="N",
+        help="how many parts, for --shard auto (default: $CHAT_IMAGE_SHARDS, or Slurm's count)",
+    )
     batch.add_argument(
         "--grace",
         type=float,
@@ -64,10 +75,9 @@ def add_parser(
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ..batch import dry_run, parse_shard
+    from ..batch import dry_run
 
-    # `is not None`: an empty --shard (an unset variable) is refused, not "no shard".
-    shard = parse_shard(args.shard) if args.shard is not None else None
+    shard = _shard(args, err)
     source = Path(args.input)
     folder = source.is_dir()
     if not folder and not source.is_file():
@@ -113,6 +123,20 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         args.response_format = load_response_format(args.schema)
     api_key, base_url = read_api_key(args), resolve_base_url(args)
     return asyncio.run(_run_batch(args, source, model, shard, api_key, base_url, err))
+
+
+def _shard(args: argparse.Namespace, err: TextIO) -> Shard | None:
+    """--shard K/N, or the job array's shard for --shard auto (said on stderr)."""
+    from ..batch._shards import resolve_shard
+
+    if args.shard is None:
+        if args.shards is not None:
+            raise UsageError("--shards N goes with --shard auto")
+        return None
+    chosen = resolve_shard(args.shard, args.shards)
+    if args.shard == "auto":
+        say(err, chosen.describe())
+    return chosen.shard
 
 
 async def _run_batch(

@@ -43,6 +43,7 @@ from .outcomes import (
 from .partial import PartialJSON
 from .strict import portable
 from .target import Target, prepare
+from .tools import function_tool
 
 __all__ = ["Reading", "check_options", "parse_async", "parse_sync", "plan", "read_message"]
 
@@ -255,12 +256,19 @@ def plan(
 
 
 def strict_tools(params: Mapping[str, Any]) -> dict[str, Target]:
-    """The strict function tools of a request, by name, each prepared to check arguments."""
+    """The tools whose arguments `parse()` parses, by name, each prepared to check them: a
+    strict tool dict (into a dict checked against its schema), and a tool given as a class
+    (a dataclass, TypedDict, attrs class or pydantic model: into that class, as the `openai`
+    package does for its pydantic tools)."""
     tools = params.get("tools")
     if tools is None:
         tools = (params.get("extra_body") or {}).get("tools")
     found: dict[str, Target] = {}
     for tool in tools or ():
+        if isinstance(tool, type):
+            name = function_tool(tool)["function"]["name"]
+            found[name] = prepare(tool)
+            continue
         tool_dict = tool.to_dict() if hasattr(tool, "to_dict") else tool
         function = tool_dict.get("function") if isinstance(tool_dict, Mapping) else None
         if not isinstance(function, Mapping) or function.get("strict") is not True:

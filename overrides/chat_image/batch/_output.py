@@ -5,7 +5,9 @@ reason, usage, model and request id, or an error's type, message and status code
 attempts and latency. `input_hash` is what decides the answer, so a resume can tell an item
 already answered from one whose input changed. With a `response_format` (`--schema`), an
 answer also has `parsed`, and an answer that never fit the schema is an error line with its
-`problems`.
+`problems`. `images` and `request` say what was asked (the images' absolute paths or URLs,
+the prompt, model and options), so that `chat-image report` finds each image and shows each
+question without being told.
 
 `build_line` makes the line's dict (a feature adds its fields in `answer_fields` or
 `error_fields`); `encode_line` makes the bytes the journal appends. Text is written as UTF-8,
@@ -18,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._images.policy import ImageReport
 from .._models.completion import ChatCompletion
+from .._models.messages import is_url
 from ._models import RunOptions
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "error_fields",
     "image_fields",
     "input_hash",
+    "request_fields",
 ]
 
 
@@ -160,3 +165,29 @@ def _problem_fields(exc: Exception) -> dict[str, Any]:
     if not isinstance(errors, list) or not errors:
         return {}
     return {"problems": [str(problem) for problem in errors[-1]]}
+
+
+def request_fields(
+    options: RunOptions,
+    images: Sequence[str],
+    prompt: str | None,
+    model: str | None,
+    max_tokens: int,
+    detail: str | None,
+) -> dict[str, Any]:
+    """What an item asked, for the report: its images (a file as an absolute path, so the
+    report finds it from any folder; a URL as is) and the request's text and options.
+
+    Written for every line, a failed one too (a missing image is reported where it was).
+    """
+    return {
+        "images": [image if is_url(image) else os.path.abspath(image) for image in images],
+        "request": {
+            "prompt": prompt,
+            "system": options.system,
+            "model": model,
+            "max_tokens": max_tokens,
+            "detail": detail,
+            "resize": options.resize,
+        },
+    }

@@ -35,7 +35,7 @@ from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
 from ._journal import Journal, OutputWriteError
 from ._limits import Limiter
 from ._models import BatchSummary, Progress, RunOptions
-from ._output import build_line, image_fields, input_hash
+from ._output import build_line, image_fields, input_hash, request_fields
 
 __all__ = ["DEFAULT_BATCH_RETRIES", "DEFAULT_MAX_TOKENS", "BatchSummary", "Progress", "run_batch"]
 
@@ -366,6 +366,10 @@ class _Runner:
         base: dict[str, Any] = {"id": item.id, "input_hash": None}
         if item.metadata is not None:
             base["metadata"] = item.metadata
+        # For `chat-image report`: where the images are and what was asked.
+        base |= request_fields(options, item.images, prompt, model, max_tokens, detail)
+        # For `chat-image report`: where the images are and what was asked.
+        base |= request_fields(options, item.images, prompt, model, max_tokens, detail)
         try:
             if prompt is None:
                 raise InvalidInputError("prompt", "none for this item; give --prompt")
