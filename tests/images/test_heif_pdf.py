@@ -169,5 +169,5 @@ def test_ask_and_batch_take_pdf_pages(server, tmp_path):
     assert done.returncode == 0, done.stderr
     [record] = lines(tmp_path / "out.jsonl")
     assert record["status"] == "ok"
-    assert [image["source"] for image in record["images"]] == ["PDF#page=1"]
+    assert [image["source"] for image in record["images_sent"]] == ["PDF#page=1"]
     assert len(server.last.json["messages"][0]["content"]) == 2

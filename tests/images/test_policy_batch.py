@@ -34,12 +34,12 @@ def test_the_walk_takes_converted_formats_and_each_line_says_what_was_done(serve
     phone = records["phone.jpg"]
     assert phone["status"] == "ok"
     assert phone["actions"] == ["oriented", "stripped"]
-    [image] = phone["images"]
+    [image] = phone["images_sent"]
     assert image["pixels"] == [[300, 200], [300, 200]]
     assert image["media_type"] == ["image/jpeg", "image/jpeg"]
     assert image["bytes"][0] > 0
     assert records["scan.tif"]["actions"] == ["converted"]
-    assert records["scan.tif"]["images"][0]["media_type"] == ["image/tiff", "image/jpeg"]
+    assert records["scan.tif"]["images_sent"][0]["media_type"] == ["image/tiff", "image/jpeg"]
     received = {}
     for request in server.requests:
         [(media_type, data)] = sent_images(request.json)

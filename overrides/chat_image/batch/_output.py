@@ -154,9 +154,10 @@ def error_fields(exc: Exception) -> dict[str, Any]:
 
 def image_fields(reports: Sequence[ImageReport]) -> dict[str, Any]:
     """What the image policy did (issue 18): `actions` over all the item's images, and each
-    image's actions, media types, bytes and pixels before and after."""
+    image's actions, media types, bytes and pixels before and after (`images_sent`; `images`
+    is the input paths, the report's field)."""
     actions = sorted({action for report in reports for action in report.actions})
-    return {"actions": actions, "images": [report.to_dict() for report in reports]}
+    return {"actions": actions, "images_sent": [report.to_dict() for report in reports]}
 
 
 def _problem_fields(exc: Exception) -> dict[str, Any]:
