@@ -23,8 +23,8 @@ OWN_CODE = ["overrides", "scripts", "tests", "examples", "docs", "noxfile.py"]
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = [
-    "drift", "tests", "tests-images", "tests-browser", "tests-ray", "example", "docs", "build",
-    "lint",
+    "drift", "tests", "tests-images", "tests-extras", "tests-browser", "tests-ray", "example",
+    "docs", "build", "lint",
     "typecheck",
 ]  # fmt: skip
 nox.options.error_on_missing_interpreters = True
@@ -120,7 +120,7 @@ def tests_images(session: nox.Session) -> None:
     and test_aiohttp_backend.py imports aiohttp.
     """
     session.install(".[images,aiohttp]", *_group("test"))
-    session.run("pytest", "-m", "pillow and not browser", *session.posargs)
+    session.run("pytest", "-m", "pillow and not browser and not extras", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="tests-browser")
@@ -143,6 +143,16 @@ def tests_ray(session: nox.Session) -> None:
     """
     session.install(".[ray,aiohttp]", *_group("test"))
     session.run("pytest", "-m", "ray", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="tests-extras")
+def tests_extras(session: nox.Session) -> None:
+    """Run the tests of the `heif` and `pdf` extras (pillow-heif, pypdfium2), installed.
+
+    `images` and `aiohttp` come too, for the same reason as in tests-images.
+    """
+    session.install(".[images,heif,pdf,aiohttp]", *_group("test"))
+    session.run("pytest", "-m", "extras", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -70,6 +70,8 @@ nitpick_ignore_regex = [
     # as text: users do not import it.
     ("py:.*", r"(chat_image(\.\w+)*\.)?_\w+(\.\w+)*"),
     ("py:.*", r"OnRetry"),
+    # `images=`'s type alias (a policy, a profile name, limits, False or None): text too.
+    ("py:.*", r"ImagesOption"),
 ]
 
 

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
     )
     from ._images.checks import MAX_IMAGE_BYTES, estimate_image_tokens
+    from ._images.errors import ImageFetchError, ImageLimitError, UnsupportedImageError
+    from ._images.limits import ImageLimits, ImagePolicy
+    from ._images.policy import ImageReport
     from ._models.accumulate import ChatCompletionAccumulator
     from ._models.chunk import (
         ChatCompletionChunk,
@@ -169,6 +172,9 @@ _LAZY: Final[dict[str, tuple[str, ...]]] = {
         "MAX_IMAGE_BYTES",
         "estimate_image_tokens",
     ),
+    "_images.errors": ("ImageFetchError", "ImageLimitError", "UnsupportedImageError"),
+    "_images.limits": ("ImageLimits", "ImagePolicy"),
+    "_images.policy": ("ImageReport",),
     "_models.messages": (
         "AssistantMessage",
         "DeveloperMessage",
@@ -293,7 +299,12 @@ __all__ = [
     "Function",
     "ImageData",
     "ImageDetail",
+    "ImageFetchError",
+    "ImageLimitError",
+    "ImageLimits",
     "ImagePart",
+    "ImagePolicy",
+    "ImageReport",
     "ImageURL",
     "InternalServerError",
     "InvalidImageError",
@@ -330,6 +341,7 @@ __all__ = [
     "ToolMessage",
     "UnknownPart",
     "UnprocessableEntityError",
+    "UnsupportedImageError",
     "Usage",
     "UserMessage",
     "__version__",

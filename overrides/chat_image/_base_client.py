@@ -36,6 +36,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from chat_image_api import AuthenticatedClient
 
+    from ._images.stage import ImagesOption
     from ._retry import OnRetry, RetryPolicy
 
 __all__ = ["BaseClient", "Call", "closed_during_call", "timeout_for"]
@@ -142,9 +143,14 @@ class BaseClient:
         max_response_bytes: int,
         tracing: bool | None = None,
         gen_ai_provider: str | None = None,
+        images: ImagesOption = None,
     ) -> None:
+        from ._images.stage import ImageStage
         from ._retry import RetryPolicy
         from ._tracing import tracing_for
+
+        # Issue 18: the image policy and download cache, applied to each call (`create`).
+        self._images = ImageStage(images)
 
         self._settings = Settings.resolve(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries

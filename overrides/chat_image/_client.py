@@ -18,7 +18,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Self, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, Unpack, overload
 
 import httpx
 
@@ -34,6 +34,7 @@ from ._validation import check_http_client
 # machinery when a client is made, streaming when a call streams, asyncio when an async
 # client first waits. `import chat_image` stays cheap for CLIs and short scripts.
 if TYPE_CHECKING:
+    from ._images.stage import ImagesOption
     from ._models.chunk import ChatCompletionChunk
     from ._models.completion import ChatCompletion
     from ._response import RawResponse
@@ -78,6 +79,9 @@ class ChatImage(BaseClient):
             and, without the extra, a `MissingExtraError`.
         gen_ai_provider: The `gen_ai.provider.name` spans and metrics report; "openai" by
             default.
+        images: The image policy (`ImagePolicy`, or a profile name: "openai", the default,
+            "anthropic", "gemini", "vllm"): images fitted, converted, turned upright and
+            stripped of metadata before sending. False sends them exactly as given.
 
     Raises:
         InvalidInputError: A missing key or base URL (naming the variables to set), a base
@@ -102,6 +106,7 @@ class ChatImage(BaseClient):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         tracing: bool | None = None,
         gen_ai_provider: str | None = None,
+        images: ImagesOption = None,
     ) -> None:
         check_http_client(http_client, httpx.Client)
         super().__init__(
@@ -116,6 +121,7 @@ class ChatImage(BaseClient):
             max_response_bytes=max_response_bytes,
             tracing=tracing,
             gen_ai_provider=gen_ai_provider,
+            images=images,
         )
         # How the wait between attempts is spent; tests record the waits here instead.
         self._sleep: Callable[[float], object] = time.sleep
@@ -253,6 +259,9 @@ class AsyncChatImage(BaseClient):
             and, without the extra, a `MissingExtraError`.
         gen_ai_provider: The `gen_ai.provider.name` spans and metrics report; "openai" by
             default.
+        images: The image policy (`ImagePolicy`, or a profile name: "openai", the default,
+            "anthropic", "gemini", "vllm"): images fitted, converted, turned upright and
+            stripped of metadata before sending. False sends them exactly as given.
 
     Raises:
         InvalidInputError: A missing key or base URL (naming the variables to set), a base
@@ -277,6 +286,7 @@ class AsyncChatImage(BaseClient):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         tracing: bool | None = None,
         gen_ai_provider: str | None = None,
+        images: ImagesOption = None,
     ) -> None:
         check_http_client(http_client, httpx.AsyncClient)
         super().__init__(
@@ -291,6 +301,7 @@ class AsyncChatImage(BaseClient):
             max_response_bytes=max_response_bytes,
             tracing=tracing,
             gen_ai_provider=gen_ai_provider,
+            images=images,
         )
         from ._retry import asyncio_sleep
         from ._transports.aiohttp import DefaultAioHttpClient
@@ -496,13 +507,18 @@ class _Completions(SyncStructuredMethods):
                 `parallel_tool_calls`, `logprobs`, `top_logprobs`, `max_completion_tokens`,
                 `reasoning_effort` and `logit_bias` as OpenAI defines them; `extra_body` and
                 `extra_headers` for what this list does not name; and `timeout`,
-                `total_timeout` and `max_retries` for this call instead of the client's.
+                `total_timeout` and `max_retries` for this call instead of the client's;
+                `images` for this call's image policy (an `ImagePolicy` or a profile name;
+                False sends images as given).
 
         Raises:
             TypeError: An argument `create()` does not take, or a required one missing.
             InvalidInputError: A value the gateway would refuse (an unknown role, an image
                 URL scheme, `max_tokens=0`, ...), naming the field; nothing is sent.
-                `InvalidImageError` when an image file changed since its part was made.
+                `InvalidImageError` when an image file changed since its part was made;
+                `ImageLimitError` (too many images, or one that cannot fit the policy),
+                `UnsupportedImageError` (an extra to install), `ImageFetchError` (an image
+                URL to inline that could not be downloaded).
             APIStatusError: The gateway answered an error status, after the retries; a
                 subclass per status (`BadRequestError`, `RateLimitError`, ...).
             APIConnectionError: No complete answer, after the retries;
@@ -516,11 +532,16 @@ class _Completions(SyncStructuredMethods):
         client = self._client
         # [tracing] One span for the call, its retries and, for a stream, the whole stream.
         with client._tracing.call(params, stream) as trace:
-            call = client._call(client._http(), stream, stream_options, trace.params)
-            if stream:
-                return trace.stream(client._stream(call))
-            response = client._send(call)
-            return trace.answered(response, read_completion(response))
+
+            def send(params: dict[str, Any]) -> ChatCompletion | Stream[ChatCompletionChunk]:
+                call = client._call(client._http(), stream, stream_options, params)
+                if stream:
+                    return trace.stream(client._stream(call))
+                response = client._send(call)
+                return trace.answered(response, read_completion(response))
+
+            # Issue 18: the images fitted to the policy first (and "auto" URLs inlined on a 400).
+            return client._images.call(trace.params, send)
 
     @property
     def with_raw_response(self) -> _RawCompletions:
@@ -541,8 +562,12 @@ class _RawCompletions:
         from ._response import RawResponse
 
         with client._tracing.call(params, False) as trace:  # [tracing]
-            call = client._call(client._http(), False, None, trace.params)
-            return trace.raw(RawResponse(client._send(call)))
+
+            def send(params: dict[str, Any]) -> RawResponse:
+                call = client._call(client._http(), False, None, params)
+                return trace.raw(RawResponse(client._send(call)))
+
+            return client._images.call(trace.params, send)  # issue 18, as in `create`
 
 
 class _AsyncCompletions(AsyncStructuredMethods):
@@ -597,13 +622,18 @@ class _AsyncCompletions(AsyncStructuredMethods):
                 `parallel_tool_calls`, `logprobs`, `top_logprobs`, `max_completion_tokens`,
                 `reasoning_effort` and `logit_bias` as OpenAI defines them; `extra_body` and
                 `extra_headers` for what this list does not name; and `timeout`,
-                `total_timeout` and `max_retries` for this call instead of the client's.
+                `total_timeout` and `max_retries` for this call instead of the client's;
+                `images` for this call's image policy (an `ImagePolicy` or a profile name;
+                False sends images as given).
 
         Raises:
             TypeError: An argument `create()` does not take, or a required one missing.
             InvalidInputError: A value the gateway would refuse (an unknown role, an image
                 URL scheme, `max_tokens=0`, ...), naming the field; nothing is sent.
-                `InvalidImageError` when an image file changed since its part was made.
+                `InvalidImageError` when an image file changed since its part was made;
+                `ImageLimitError` (too many images, or one that cannot fit the policy),
+                `UnsupportedImageError` (an extra to install), `ImageFetchError` (an image
+                URL to inline that could not be downloaded).
             APIStatusError: The gateway answered an error status, after the retries; a
                 subclass per status (`BadRequestError`, `RateLimitError`, ...).
             APIConnectionError: No complete answer, after the retries;
@@ -618,11 +648,18 @@ class _AsyncCompletions(AsyncStructuredMethods):
         client = self._client
         # [tracing] One span for the call, its retries and, for a stream, the whole stream.
         with client._tracing.call(params, stream) as trace:
-            call = client._call(client._http(), stream, stream_options, trace.params)
-            if stream:
-                return trace.stream(await client._stream(call))
-            response = await client._send(call)
-            return trace.answered(response, read_completion(response))
+
+            async def send(
+                params: dict[str, Any],
+            ) -> ChatCompletion | AsyncStream[ChatCompletionChunk]:
+                call = client._call(client._http(), stream, stream_options, params)
+                if stream:
+                    return trace.stream(await client._stream(call))
+                response = await client._send(call)
+                return trace.answered(response, read_completion(response))
+
+            # Issue 18: as in `ChatImage`; downloads awaited, pixel work in a worker thread.
+            return await client._images.acall(trace.params, send)
 
     @property
     def with_raw_response(self) -> _AsyncRawCompletions:
@@ -643,8 +680,12 @@ class _AsyncRawCompletions:
         from ._response import RawResponse
 
         with client._tracing.call(params, False) as trace:  # [tracing]
-            call = client._call(client._http(), False, None, trace.params)
-            return trace.raw(RawResponse(await client._send(call)))
+
+            async def send(params: dict[str, Any]) -> RawResponse:
+                call = client._call(client._http(), False, None, params)
+                return trace.raw(RawResponse(await client._send(call)))
+
+            return await client._images.acall(trace.params, send)  # issue 18, as in `create`
 
 
 class _Chat:

@@ -44,6 +44,9 @@ from ._validation import (
 if TYPE_CHECKING:
     from ._models.completion import ChatCompletionMessage
 
+if TYPE_CHECKING:
+    from ._images.stage import ImagesOption
+
 __all__ = [
     "CompletionParams",
     "MessageParam",
@@ -104,6 +107,9 @@ class ParseParams(TypedDict, total=False):
     timeout: float | httpx.Timeout | None
     total_timeout: float | None
     max_retries: int | None
+    # The image policy for this call (an `ImagePolicy`, a profile name or `ImageLimits`;
+    # False sends the images as given). Applied by the client before the body is built.
+    images: "ImagesOption"
 
 
 class CompletionParams(ParseParams, total=False):

@@ -19,6 +19,16 @@ from ._async import run_async
 from ._batch import batch_table, batch_worker, run_batch_case
 from ._ceiling import ceiling_table, ceiling_worker, run_ceiling_case
 from ._common import openai_module
+from ._images import (
+    FIT_MEMORY,
+    FIT_TIME,
+    STRIP_MEMORY,
+    STRIP_RATIO,
+    STRIP_RAW_RATIO,
+    fit_worker,
+    run_fit,
+    run_strip,
+)
 from ._imports import IMPORT_PACKAGE, run_imports
 from ._latency import run_latency
 from ._memory import MEMORY_MANY, memory_worker, run_memory
@@ -41,7 +51,7 @@ from ._tracing import run_tracing, tracing_summary, tracing_table
 # "tracing" runs last: it sets OpenTelemetry's global providers, which cannot be unset.
 CASES = (
     "latency", "async", "import", "memory", "stream", "sse", "batch", "structured", "report",
-    "ceiling", "tracing",
+    "ceiling", "images", "tracing",
 )  # fmt: skip
 CONCURRENCY = 300
 
@@ -79,6 +89,20 @@ def _memory_rows(url: str, rounds: int) -> list[Row]:
         target = f"<= {limit}x image size"
         rows.append(Row(case, "x image", samples, target, limit=limit, absolute=True))
     return rows
+
+
+def _image_rows(rounds: int) -> list[Row]:
+    """Issue 18's figures: stripping a phone JPEG's metadata against reading it (<= 1.2x, peak
+    under 1 MB above the baseline), and fitting a 12 MP photo to the anthropic profile."""
+    strip = run_strip(rounds)
+    fit = run_fit(rounds)
+    return [
+        Row(STRIP_RATIO, "x read", strip[STRIP_RATIO], "<= 1.20x", limit=1.2, absolute=True),
+        Row(STRIP_RAW_RATIO, "x read", strip[STRIP_RAW_RATIO], "(info)"),
+        Row(STRIP_MEMORY, "MB", strip[STRIP_MEMORY], "< 1 MB", limit=1.0, absolute=True),
+        Row(FIT_TIME, "ms", fit[FIT_TIME], "(info)"),
+        Row(FIT_MEMORY, "MB", fit[FIT_MEMORY], "(info)"),
+    ]
 
 
 def _stream_rows(rounds: int, calls: int) -> list[Row]:
@@ -159,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--serve-receipt", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-receipt-stream", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--images-fit-worker", help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -174,6 +199,9 @@ def main() -> None:
     if args.memory_worker:
         client, path, url = args.memory_worker
         memory_worker(client, path, url, tracing=args.trace)
+        return
+    if args.images_fit_worker:
+        fit_worker(args.images_fit_worker)
         return
     if args.batch_worker:
         batch_worker(*args.batch_worker)
@@ -218,6 +246,9 @@ def main() -> None:
         if "structured" in only:
             rows += _structured_rows(rounds, calls)
             print("structured done", flush=True)
+        if "images" in only:
+            rows += _image_rows(1 if args.quick else 3)
+            print("images done", flush=True)
         if "batch" in only:
             batch = run_batch_case(server.url, 1 if args.quick else 3)
             print("batch done", flush=True)

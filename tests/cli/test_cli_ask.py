@@ -133,7 +133,7 @@ def test_a_network_failure_exits_1(tmp_path):
 
 
 def test_bad_input_exits_2_and_sends_nothing(server: FakeGateway, tmp_path):
-    (tmp_path / "notes.png").write_bytes(b"%PDF-1.7\n")
+    (tmp_path / "notes.png").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
     cases = {
         ("ask", "hi", "--model", "m", "--image", "missing.png"): "'missing.png': no such file",
         ("ask", "hi", "--model", "m", "--image", "notes.png"): "is not a PNG, JPEG, GIF or WebP",

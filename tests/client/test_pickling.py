@@ -223,5 +223,9 @@ def test_every_exception_class_is_covered():
         chat_image.ContentFilterFinishReasonError,
         chat_image.StructuredOutputError,
         chat_image.ResponseFormatUnsupportedError,
+        # The image policy's errors: pickled with their fields in images/test_image_limits.py.
+        chat_image.ImageLimitError,
+        chat_image.ImageFetchError,
+        chat_image.UnsupportedImageError,
     }
     assert public - raised - by_name_only == set()

@@ -12,6 +12,7 @@ from .._exceptions import InvalidInputError
 from .._models.completion import ChatCompletion
 from .._models.messages import Message, prompt_messages
 from ._common import read_api_key, resolve_base_url, resolve_model, say
+from ._image_options import image_policy
 
 __all__ = ["add_parser", "run"]
 
@@ -42,6 +43,7 @@ def _messages(args: argparse.Namespace) -> list[Message]:
             system=args.system,
             detail=args.detail,
             resize=args.resize,
+            pdf_pages=args.pdf_pages,
         )
     except InvalidInputError as exc:
         # The texts by the names they have here: the argument, and the option.
@@ -144,7 +146,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     request_id: str | None = None
     completion: ChatCompletion | None
     api_key, base_url = read_api_key(args), resolve_base_url(args)
-    with ChatImage(api_key=api_key, base_url=base_url, max_retries=retries) as client:
+    with ChatImage(
+        api_key=api_key, base_url=base_url, max_retries=retries, images=image_policy(args)
+    ) as client:
         if response_format is not None:
             status, completion = _structured(
                 client,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -21,9 +22,10 @@ from ._common import (
     resolve_model,
     say,
 )
+from ._image_options import image_policy
 
 if TYPE_CHECKING:
-    from ..batch import BatchSummary, Shard
+    from ..batch import BatchSummary, InputProblem, Shard
 
 __all__ = ["add_parser", "run"]
 
@@ -84,6 +86,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError("a folder needs --prompt: what to ask of each image")
     model = resolve_model(args, required=folder)
     if args.dry_run:
+        reasons: Counter[str] = Counter()
+
+        def skipped(found: InputProblem) -> None:
+            # Issue 18: what was skipped and why; with -v, each file by name.
+            reasons[found.problem] += 1
+            if args.verbose:
+                say(err, f"skipped {found.where}: {found.problem}")
+
         report = dry_run(
             source,
             args.output,
@@ -92,6 +102,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             detail=args.detail,
             max_tokens=args.max_tokens,
             shard=shard,
+            on_problem=skipped,
         )
         out.write(
             f"items: {report.items} ({report.already_ok} already ok in the output, "
@@ -101,6 +112,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             + f"\nestimated input tokens: {report.input_tokens}\n"
             f"max output tokens: {report.max_output_tokens}\n"
             f"skipped input: {report.problems}\n"
+            + "".join(f"  {count}: {reason}\n" for reason, count in reasons.most_common())
         )
         return 2 if report.bad_input else 0
     if not args.output:
@@ -136,7 +148,7 @@ async def _run_batch(
     base_url: str | None,
     err: TextIO,
 ) -> int:
-    from ..batch import DEFAULT_BATCH_RETRIES, InputProblem, run_batch
+    from ..batch import DEFAULT_BATCH_RETRIES, run_batch
     from ..batch._progress import ProgressReporter
 
     stop = asyncio.Event()
@@ -177,6 +189,8 @@ async def _run_batch(
             detail=args.detail,
             system=args.system,
             resize=args.resize,
+            images=image_policy(args),
+            pdf_pages=args.pdf_pages,
             concurrency=args.concurrency,
             rpm=args.rpm,
             tpm=args.tpm,

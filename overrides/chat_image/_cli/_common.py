@@ -99,6 +99,10 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("--max-retries", type=int, help="retries per request")
     common.add_argument("-v", "--verbose", action="store_true", help="usage and request ids")
     common.add_argument("--debug", action="store_true", help="tracebacks on errors")
+    # Issue 18: --target, --keep-metadata, --urls, --pdf-pages (see `_image_options`).
+    from ._image_options import add_image_options
+
+    add_image_options(common)
     return common
 
 

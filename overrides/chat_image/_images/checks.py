@@ -43,9 +43,12 @@ __all__ = [
 # The gateway's per-image limit, "20 MB", read as MiB; it applies to the image itself, not
 # to its base64 form. Checked before anything is encoded.
 MAX_IMAGE_BYTES: Final = 20 * 1024 * 1024
-# Enough of a file to tell the four formats apart (WebP needs 14 bytes).
-HEAD_BYTES: Final = 16
+# Enough of a file to tell the formats apart (an ISO file's brands need 32 bytes).
+HEAD_BYTES: Final = 32
 _FORMAT_NAMES: Final = "PNG, JPEG, GIF or WebP"
+_CONVERTED: Final = frozenset(
+    {"image/tiff", "image/bmp", "image/x-icon", "image/avif", "image/heic", "image/heif"}
+)
 
 # OpenAI's figures for GPT-4o-class models (see the module docstring).
 LOW_DETAIL_BOX: Final = 512
@@ -73,8 +76,14 @@ def sniff_media_type(head: bytes) -> str | None:
     """The image type `head` (an image, or its first bytes) announces, or None.
 
     The signatures are the WHATWG MIME Sniffing Standard's "image type pattern matching"
-    (https://mimesniff.spec.whatwg.org/#matching-an-image-type-pattern).
+    (https://mimesniff.spec.whatwg.org/#matching-an-image-type-pattern); TIFF, BMP, ICO,
+    AVIF and HEIC/HEIF are taken too, for the image policy to convert (`_images.sniff`).
     """
+    from .sniff import sniff
+
+    found = sniff(head)
+    if found in _CONVERTED:
+        return found
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if head.startswith(b"\xff\xd8\xff"):
@@ -234,7 +243,7 @@ def resize_for_detail(
                 has_alpha = upright.mode == "PA" or "transparency" in upright.info
                 upright = upright.convert("RGBA" if has_alpha else "RGB")
             upright.thumbnail(box, reducing_gap=3.0)
-            save_format, new_media_type = _SAVE_AS[media_type]
+            save_format, new_media_type = _SAVE_AS.get(media_type, ("PNG", "image/png"))
             options: dict[str, object] = {}
             if save_format in ("JPEG", "WEBP"):
                 options["quality"] = _LOSSY_QUALITY

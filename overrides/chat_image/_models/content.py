@@ -366,6 +366,30 @@ class ImagePart:
         """An image part for PNG, JPEG, GIF or WebP bytes, sent inline (see `from_path`)."""
         return cls(ImageData.from_bytes(data, detail, resize=resize))
 
+    @classmethod
+    def from_pdf(
+        cls,
+        path: str | os.PathLike[str] | bytes,
+        pages: str | int | None = None,
+        *,
+        dpi: int = 150,
+        detail: ImageDetail | None = None,
+    ) -> list[ImagePart]:
+        """One image part per page of the PDF at `path`, in page order (needs the `pdf`
+        extra). `pages`: "1-3", "1,3,5", "2-" (to the end), a page number, or None for every
+        page (at most 100). Each page is a PNG rendered at `dpi`, fitted like any image when
+        sent. Raises InvalidInputError for an encrypted PDF or pages outside it, and
+        UnsupportedImageError when pypdfium2 is not installed.
+        """
+        from .._images.pdf import render_pdf
+
+        _check_detail(detail)
+        name = "PDF" if isinstance(path, bytes) else os.fspath(path)
+        return [
+            cls(ImageData(page, detail, source=f"{name}#page={number}"))
+            for number, page in render_pdf(path, pages, dpi=dpi)
+        ]
+
     def estimate_tokens(self) -> int:
         """Input tokens a GPT-4o-class model counts for this image (see `ImageData`).
 

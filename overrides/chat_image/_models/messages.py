@@ -372,6 +372,19 @@ def is_url(image: str) -> bool:
     return image.startswith(URL_PREFIXES)
 
 
+def _is_pdf(image: str | bytes) -> bool:
+    """Whether `image` is a PDF: its bytes, or the file at a path, start with `%PDF-`."""
+    if isinstance(image, bytes):
+        return image.startswith(b"%PDF-")
+    if is_url(image):
+        return False
+    try:
+        with open(image, "rb") as file:
+            return file.read(5) == b"%PDF-"
+    except OSError:
+        return False  # ImagePart.from_path says what is wrong with it
+
+
 def prompt_messages(
     prompt: str,
     images: Iterable[tuple[str, str | bytes]],
@@ -379,17 +392,21 @@ def prompt_messages(
     system: str | None = None,
     detail: ImageDetail | None = None,
     resize: bool = False,
+    pdf_pages: str | None = None,
 ) -> list[Message]:
     """The messages for "ask `prompt` about these images": one system message if given, then
     one user message with the text and the images in order.
 
     `images` pairs a name for errors with the image: a URL (http(s) or data:), a path, or the
     bytes already read. The command line and the batch runner both build their requests here.
+    A PDF (by its first bytes) becomes one image part per page, `pdf_pages` of them.
     """
     parts: list[ContentPart] = [TextPart(prompt)]
     for name, image in images:
         try:
-            if isinstance(image, bytes):
+            if _is_pdf(image):
+                parts.extend(ImagePart.from_pdf(image, pdf_pages, detail=detail))
+            elif isinstance(image, bytes):
                 parts.append(ImagePart(ImageData.from_bytes(image, detail, resize=resize)))
             elif is_url(image):
                 parts.append(ImagePart.from_url(image, detail))

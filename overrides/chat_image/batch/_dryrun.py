@@ -7,12 +7,13 @@ bytes of each and needs neither Pillow nor the network.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import attrs
 
 from .._models.messages import is_url
 from ._estimate import estimate_file_tokens, estimate_text_tokens
-from ._items import BatchItem, Shard, iter_input
+from ._items import BatchItem, InputProblem, Shard, iter_input
 from ._journal import read_state
 
 __all__ = ["DryRunReport", "dry_run"]
@@ -42,14 +43,18 @@ def dry_run(
     detail: str | None = None,
     max_tokens: int,
     shard: Shard | None = None,
+    on_problem: Callable[[InputProblem], object] | None = None,
 ) -> DryRunReport:
-    """Count and estimate what `run_batch` would send (items already `ok` are not counted)."""
+    """Count and estimate what `run_batch` would send (items already `ok` are not counted).
+    `on_problem` is told of each input skipped (a file that is not an image, say)."""
     state = read_state(output) if output is not None else {}
     items = already_ok = images = unsized = tokens = out_tokens = problems = bad = 0
     for entry in iter_input(source, shard):
         if not isinstance(entry, BatchItem):
             problems += 1
             bad += entry.bad_input
+            if on_problem is not None:
+                on_problem(entry)
             continue
         items += 1
         before = state.get(entry.id)

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import attrs
 
-from .._exceptions import InvalidInputError
+from .._exceptions import InvalidImageError, InvalidInputError
 from .._images.checks import sniff_media_type
 from .._images.file import ImageFile, check_path
 from .._models.content import ImageDetail
@@ -33,7 +33,7 @@ __all__ = [
     "parse_shard",
 ]
 
-_HEAD_BYTES: Final = 16
+_HEAD_BYTES: Final = 32  # the image policy's formats need 32 (checks.HEAD_BYTES)
 _DETAILS: Final = ("auto", "low", "high")
 
 
@@ -169,9 +169,16 @@ def _folder_entry(path: str, top: str) -> BatchItem | InputProblem:
         return InputProblem(relative, f"cannot be read: {exc.strerror or exc}")
     finally:
         os.close(fd)
-    if sniff_media_type(head) is None:
-        return InputProblem(relative, "not a PNG, JPEG, GIF or WebP image")
+    # Issue 18: every format the image policy converts, and PDFs (their pages), too.
+    if sniff_media_type(head) is None and not head.startswith(b"%PDF-"):
+        return InputProblem(relative, _NOT_AN_INPUT)
     return BatchItem(relative, (path,))
+
+
+_NOT_AN_INPUT: Final = (
+    "not a PNG, JPEG, GIF or WebP image, nor a TIFF, BMP, ICO, AVIF, HEIC/HEIF image to "
+    "convert, nor a PDF"
+)
 
 
 def _field(line: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
@@ -289,4 +296,19 @@ async def read_image(image: str) -> bytes | str:
 
 def _read_file(path: str) -> bytes:
     # No size limit here: resizing may shrink it; the part made from the bytes checks it.
-    return ImageFile.check(path, check_limit=False).read()
+    try:
+        return ImageFile.check(path, check_limit=False).read()
+    except InvalidImageError as refused:
+        # A PDF: its bytes, for the message builder to render its pages (issue 18). Opened
+        # as ImageFile opens files: a FIFO or device is never waited on, only refused.
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            raise refused from None  # it says why
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode) or os.pread(fd, 5, 0) != b"%PDF-":
+                raise refused from None
+            with os.fdopen(os.dup(fd), "rb") as file:
+                return file.read()
+        finally:
+            os.close(fd)

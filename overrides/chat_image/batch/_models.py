@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from .._images.limits import ImagePolicy
 from .._models.content import ImageDetail
 
 __all__ = ["BatchSummary", "Progress", "RunOptions"]
@@ -75,3 +76,6 @@ class RunOptions:
     retry_failed: bool
     # `--schema`: answers are parsed into this (see `chat_image._structured`); None: prose.
     response_format: object = None
+    # Issue 18: the image policy (None: the client's default) and the PDF pages to send.
+    images: ImagePolicy | None = None
+    pdf_pages: str | None = None

@@ -24,6 +24,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._images.policy import ImageReport
 from .._models.completion import ChatCompletion
 from .._models.messages import is_url
 from ._models import RunOptions
@@ -33,6 +34,7 @@ __all__ = [
     "build_line",
     "encode_line",
     "error_fields",
+    "image_fields",
     "input_hash",
     "request_fields",
 ]
@@ -54,6 +56,10 @@ def input_hash(
         "max_tokens": max_tokens,
         "detail": detail,
         "resize": options.resize,
+        # The image policy changes what is sent; named only when given, so that the hashes of
+        # earlier runs (made before it existed) still match.
+        **({"image_policy": repr(options.images)} if options.images is not None else {}),
+        **({"pdf_pages": options.pdf_pages} if options.pdf_pages is not None else {}),
         "images": [
             image if isinstance(image, str) else hashlib.sha256(image).hexdigest()
             for image in images
@@ -144,6 +150,14 @@ def error_fields(exc: Exception) -> dict[str, Any]:
         "request_id": getattr(exc, "request_id", None),
         **_problem_fields(exc),
     }
+
+
+def image_fields(reports: Sequence[ImageReport]) -> dict[str, Any]:
+    """What the image policy did (issue 18): `actions` over all the item's images, and each
+    image's actions, media types, bytes and pixels before and after (`images_sent`; `images`
+    is the input paths, the report's field)."""
+    actions = sorted({action for report in reports for action in report.actions})
+    return {"actions": actions, "images_sent": [report.to_dict() for report in reports]}
 
 
 def _problem_fields(exc: Exception) -> dict[str, Any]:

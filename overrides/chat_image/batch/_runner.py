@@ -19,6 +19,7 @@ import httpx
 
 from .._client import AsyncChatImage
 from .._exceptions import APIError, InvalidInputError, MissingExtraError
+from .._images.stage import ImagesOption, resolve_policy
 from .._models.completion import ChatCompletion
 from .._models.content import ImageDetail
 from .._models.messages import Message, prompt_messages
@@ -34,7 +35,7 @@ from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
 from ._journal import Journal, OutputWriteError
 from ._limits import Limiter
 from ._models import BatchSummary, Progress, RunOptions
-from ._output import build_line, input_hash, request_fields
+from ._output import build_line, image_fields, input_hash, request_fields
 
 __all__ = ["DEFAULT_BATCH_RETRIES", "DEFAULT_MAX_TOKENS", "BatchSummary", "Progress", "run_batch"]
 
@@ -71,6 +72,8 @@ async def run_batch(
     detail: ImageDetail | None = None,
     system: str | None = None,
     resize: bool = False,
+    images: ImagesOption = None,
+    pdf_pages: str | None = None,
     concurrency: int = 8,
     rpm: float | None = None,
     tpm: float | None = None,
@@ -109,6 +112,10 @@ async def run_batch(
         detail: The images' `detail` (`low`, `high` or `auto`); None sends none.
         system: A system message sent before each question.
         resize: Scale images down to what the model sees (needs Pillow).
+        images: The image policy (`ImagePolicy` or a profile name); each output line then
+            records what it did (`actions`, and each image's bytes and pixels before and
+            after). None: the client's default policy.
+        pdf_pages: The pages of each PDF input to send ("1-3"); None for all (at most 100).
         concurrency: The most requests in flight; halved on a 429, then won back.
         rpm: Request starts per minute, spaced; None for no limit.
         tpm: Estimated input tokens per minute; None for no limit.
@@ -160,8 +167,18 @@ async def run_batch(
             prepare(response_format)
         except TypeError as exc:
             raise InvalidInputError("response_format", str(exc)) from None
+    policy = resolve_policy(images, None)
     options = RunOptions(
-        prompt, system, model, max_tokens, detail, resize, retry_failed, response_format
+        prompt,
+        system,
+        model,
+        max_tokens,
+        detail,
+        resize,
+        retry_failed,
+        response_format,
+        policy,
+        pdf_pages,
     )
     limiter = Limiter(concurrency=concurrency, rpm=rpm, tpm=tpm)
 
@@ -187,6 +204,7 @@ async def run_batch(
             max_retries=max_retries,
             http_client=http,
             on_retry=heard,
+            images=images,
         )
     except BaseException:
         if http is not None and http is not http_client:
@@ -372,7 +390,13 @@ class _Runner:
                 system=options.system,
                 detail=detail,
                 resize=options.resize,
+                pdf_pages=options.pdf_pages,
             )
+            # Issue 18: fitted here (the client's policy) so the line records what was done.
+            params, prepared = await self.client._images.aprepare({"messages": messages})
+            messages = params["messages"]
+            if prepared is not None:
+                base |= image_fields(prepared.reports)
             tokens = estimate_request_tokens(messages, max_tokens) if self.count_tokens else 0
         except InvalidInputError as exc:
             # Bad input of one item (a missing image, say) is its error line, not the run's end.
