@@ -93,6 +93,15 @@ def test_ask_takes_the_options(server, tmp_path):
     assert not metadata_of(photo)["gps"]
 
 
+def test_a_run_says_in_its_summary_what_it_skipped_and_why(server, tmp_path):
+    _folder(tmp_path)
+    (tmp_path / "images" / "notes.txt").write_text("not an image")
+    done = run(*BATCH, url=server.url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert server.count == 2
+    assert "skipped input: 2, by reason:\n    2: not a PNG, JPEG, GIF or WebP image" in done.stderr
+
+
 def test_a_dry_run_says_what_it_skipped_and_why(server, tmp_path):
     _folder(tmp_path)
     (tmp_path / "images" / "notes.txt").write_text("not an image")

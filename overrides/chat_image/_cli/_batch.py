@@ -168,10 +168,12 @@ async def _run_batch(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, interrupt, signum)
     shown = 0
+    reasons: Counter[str] = Counter()
 
     def problem(found: InputProblem) -> None:
         nonlocal shown
         shown += 1
+        reasons[found.problem] += 1  # for the summary: what was skipped and why
         if shown <= PROBLEMS_SHOWN:
             say(err, f"skipped {found.where}: {found.problem}")
         elif shown == PROBLEMS_SHOWN + 1:
@@ -210,7 +212,7 @@ async def _run_batch(
         reporter.close()
     if summary.output_error is not None:
         say(err, f"error: --output: {summary.output_error}; the lines before it are kept")
-    _summarize(summary, err)
+    _summarize(summary, reasons, err)
     if summary.interrupted:
         return EXIT_SIGTERM if stopped_by[0] == signal.SIGTERM else EXIT_SIGINT
     if summary.output_error is not None:
@@ -220,7 +222,7 @@ async def _run_batch(
     return 1 if summary.failures or summary.skipped_failed else 0
 
 
-def _summarize(summary: BatchSummary, err: TextIO) -> None:
+def _summarize(summary: BatchSummary, reasons: Counter[str], err: TextIO) -> None:
     failed = ", ".join(f"{name}: {count}" for name, count in sorted(summary.failed.items()))
     lines = [
         f"summary: {summary.total} items in {summary.wall_s:.1f} s"
@@ -239,7 +241,8 @@ def _summarize(summary: BatchSummary, err: TextIO) -> None:
     if summary.not_done:
         lines.append(f"  not done: {summary.not_done} (run again to resume)")
     if summary.problems:
-        lines.append(f"  skipped input: {summary.problems} (not images, or invalid manifest lines)")
+        lines.append(f"  skipped input: {summary.problems}, by reason:")
+        lines.extend(f"    {count}: {reason}" for reason, count in reasons.most_common())
     if summary.slowdowns:
         lines.append(f"  slowed down for rate limits: {summary.slowdowns} times")
     if summary.repaired:
