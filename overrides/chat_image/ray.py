@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._client import AsyncChatImage
 from ._exceptions import InvalidInputError
+from ._images.stage import ImagesOption, resolve_policy
 from ._models.completion import ChatCompletion
 from ._models.content import ImageDetail
 from ._models.messages import Message, prompt_messages
@@ -117,6 +118,8 @@ class ChatImageMapper:
     - `in_flight` (8): requests in flight per worker; `rpm`: the cluster's total requests per
       minute, divided evenly among `workers` (give Ray's `concurrency` here too).
     - `api_key`, `base_url`, `timeout`, `max_retries` (5): the client's settings.
+    - `images`: the image policy, as the clients take it (an `ImagePolicy`, a profile name such
+      as "anthropic", or False to send images as given); the openai profile by default.
     - `schema`: parse each answer into this type, as `parse()` does (a class, `list[X]` or a
       JSON Schema dict); rows then have a `parsed` column (a dict, JSON-ready), and an answer
       that never fit is an error row.
@@ -145,8 +148,11 @@ class ChatImageMapper:
         timeout: float | None = None,
         max_retries: int = DEFAULT_BATCH_RETRIES,
         schema: object = None,
+        images: ImagesOption = None,
     ) -> None:
         self.model = _text("model", model)
+        resolve_policy(images, None)  # a bad policy is refused here, not on every worker
+        self.images = images
         if schema is not None:
             from ._structured.target import prepare
 
@@ -295,6 +301,7 @@ class ChatImageMapper:
                 max_retries=self.max_retries,
                 http_client=http,
                 on_retry=heard,
+                images=self.images,
             )
         except BaseException:
             if http is not None:

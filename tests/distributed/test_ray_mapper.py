@@ -239,3 +239,13 @@ def test_with_a_schema_each_row_is_parsed_and_a_misfit_is_an_error_row(server: F
 def test_a_schema_that_cannot_be_one_is_refused_when_the_mapper_is_made(server: FakeGateway):
     with pytest.raises(InvalidInputError, match="schema"):
         mapper(server, schema=object())
+
+
+def test_the_image_policy_is_the_clients_own_and_a_bad_one_is_refused_at_once(server):
+    with pytest.raises(InvalidInputError, match="images"):
+        mapper(server, images="no-such-profile")
+    image = png(64, 48, 0)
+    with mapper(server, images=False) as answer:
+        out = answer({"bytes": [image], "path": ["a.png"]})
+    assert out["status"] == ["ok"]
+    assert server.requests[0].images[0].data == image
