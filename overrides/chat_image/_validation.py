@@ -304,7 +304,7 @@ def check_positive(name: str, value: object, *, optional: bool = False) -> None:
     """A number > 0 (not a bool), or None when `optional`; else the error naming `name`."""
     if optional and value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise InvalidInputError(name, f"expected a positive number, got {value!r}")
 
 

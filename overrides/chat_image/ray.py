@@ -36,6 +36,7 @@ from ._images.stage import ImagesOption, resolve_policy
 from ._models.completion import ChatCompletion
 from ._models.content import ImageDetail
 from ._models.messages import Message, prompt_messages
+from ._validation import check_int, check_max_retries, check_positive
 from .batch import DEFAULT_BATCH_RETRIES, DEFAULT_MAX_TOKENS
 from .batch._items import read_image
 from .batch._models import RunOptions
@@ -69,12 +70,6 @@ _MESSAGE_CHARS: Final = 300
 # Base64 runs long enough to be image data, and data URLs: never copied into a row.
 _DATA_URL: Final = re.compile(r"data:[\w.+/-]*;base64,[A-Za-z0-9+/=]*")
 _BASE64_RUN: Final = re.compile(r"[A-Za-z0-9+/]{100,}={0,2}")
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInputError(name, f"expected a positive integer, got {value!r}")
-    return value
 
 
 def _text(name: str, value: object) -> str:
@@ -163,23 +158,18 @@ class ChatImageMapper:
         self.schema = schema
         self.prompt = _text("prompt", prompt)
         self.system = None if system is None else _text("system", system)
-        self.max_tokens = _positive_int("max_tokens", max_tokens)
+        self.max_tokens = check_int("max_tokens", max_tokens, minimum=1)
         if detail is not None and detail not in _DETAILS:
             raise InvalidInputError("detail", f"{detail!r} is not one of 'auto', 'low', 'high'")
         self.detail: ImageDetail | None = detail
         self.resize = bool(resize)
         self.image_column = _text("image_column", image_column)
         self.id_column = _text("id_column", id_column)
-        self.in_flight = _positive_int("in_flight", in_flight)
-        if rpm is not None and (
-            isinstance(rpm, bool) or not isinstance(rpm, int | float) or not rpm > 0
-        ):
-            raise InvalidInputError("rpm", f"expected a positive number, got {rpm!r}")
+        self.in_flight = check_int("in_flight", in_flight, minimum=1)
+        check_positive("rpm", rpm, optional=True)
         self.rpm = rpm
-        self.workers = _positive_int("workers", workers)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise InvalidInputError("max_retries", f"expected an integer >= 0, got {max_retries}")
-        self.max_retries = max_retries
+        self.workers = check_int("workers", workers, minimum=1)
+        self.max_retries = check_max_retries(max_retries)
         self._api_key = api_key
         self._base_url = base_url
         self._timeout = timeout

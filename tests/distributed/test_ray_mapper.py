@@ -249,3 +249,9 @@ def test_the_image_policy_is_the_clients_own_and_a_bad_one_is_refused_at_once(se
         out = answer({"bytes": [image], "path": ["a.png"]})
     assert out["status"] == ["ok"]
     assert server.requests[0].images[0].data == image
+
+
+@pytest.mark.parametrize("rpm", [0, -1, float("nan"), True, "60"])
+def test_a_bad_rpm_is_refused_when_the_mapper_is_made(server: FakeGateway, rpm):
+    with pytest.raises(InvalidInputError, match="rpm"):
+        mapper(server, rpm=rpm)
