@@ -27,8 +27,10 @@ from ._compat import lean_cookies
 from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from ._exceptions import ChatImageError
 from ._request import CompletionParams, StreamOptions
-from ._response import read_completion
+from ._response import aread_body, read_body, read_completion
+from ._retry import retry_async, retry_sync
 from ._structured.methods import AsyncStructuredMethods, SyncStructuredMethods
+from ._transports import deadline as _deadline
 from ._validation import check_http_client
 
 # What only some programs need is imported where it is first needed, not here: the retry
@@ -149,10 +151,6 @@ class ChatImage(BaseClient):
 
         `response.extensions["chat_image.retries_taken"]` says how many retries it took.
         """
-        from ._response import read_body
-        from ._retry import retry_sync
-        from ._transports import deadline as _deadline
-
         http = self._http()
         check_open(http)
 
@@ -372,10 +370,6 @@ class AsyncChatImage(BaseClient):
     async def _send(self, call: Call) -> httpx.Response:
         """`ChatImage._send`, awaited."""
         import asyncio
-
-        from ._response import aread_body
-        from ._retry import retry_async
-        from ._transports import deadline as _deadline
 
         http = self._http()
         check_open(http)
