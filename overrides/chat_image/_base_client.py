@@ -25,6 +25,7 @@ from ._config import (
 )
 from ._exceptions import ChatImageError, status_error, transport_error
 from ._request import BODY_OPTIONS, StreamOptions, build_body, build_request, check_param_names
+from ._transports import deadline as _deadline
 from ._validation import (
     check_headers,
     check_max_response_bytes,
@@ -264,8 +265,6 @@ class BaseClient:
         params: Mapping[str, Any],
     ) -> Call:
         """`create()`'s arguments checked, as the call to make. Raises before anything is sent."""
-        from ._transports import deadline as _deadline
-
         check_param_names(params)
         max_retries = params.get("max_retries")
         retries = (

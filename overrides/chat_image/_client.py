@@ -23,11 +23,14 @@ from typing import TYPE_CHECKING, Any, Literal, Self, Unpack, overload
 import httpx
 
 from ._base_client import BaseClient, Call, check_open, check_still_open, timeout_for
+from ._compat import lean_cookies
 from ._config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES
 from ._exceptions import ChatImageError
 from ._request import CompletionParams, StreamOptions
-from ._response import read_completion
+from ._response import aread_body, read_body, read_completion
+from ._retry import retry_async, retry_sync
 from ._structured.methods import AsyncStructuredMethods, SyncStructuredMethods
+from ._transports import deadline as _deadline
 from ._validation import check_http_client
 
 # What only some programs need is imported where it is first needed, not here: the retry
@@ -139,6 +142,8 @@ class ChatImage(BaseClient):
             self._http_client = None
         if self._http_client is None:
             self._http_client = self._api.get_httpx_client()
+            if self._owns_http_client:
+                lean_cookies(self._http_client)
         return self._http_client
 
     def _send(self, call: Call) -> httpx.Response:
@@ -146,10 +151,6 @@ class ChatImage(BaseClient):
 
         `response.extensions["chat_image.retries_taken"]` says how many retries it took.
         """
-        from ._response import read_body
-        from ._retry import retry_sync
-        from ._transports import deadline as _deadline
-
         http = self._http()
         check_open(http)
 
@@ -317,6 +318,8 @@ class AsyncChatImage(BaseClient):
         self._aiohttp_client = (
             http_client if isinstance(http_client, DefaultAioHttpClient) else None
         )
+        # The httpx client whose cookie store `_http()` last made lean (see `lean_cookies`).
+        self._lean_http: httpx.AsyncClient | None = None
         # The event loop its pool was first used in: its connections belong to that loop.
         self._loop: weakref.ref[object] | None = None
         if http_client is not None:
@@ -334,7 +337,13 @@ class AsyncChatImage(BaseClient):
                 self._aiohttp_client = self._aiohttp_client.remade()
                 self._api.set_async_httpx_client(self._aiohttp_client)
         self._check_loop()
-        return self._api.get_async_httpx_client()
+        http = self._api.get_async_httpx_client()
+        if http is not self._lean_http:
+            # The pool the generated client made for us (once, and again after a fork).
+            if self._owns_http_client:
+                lean_cookies(http)
+            self._lean_http = http
+        return http
 
     def _check_loop(self) -> None:
         """Refuse a loop other than the one the pool was first used in (two `asyncio.run()`s)."""
@@ -361,10 +370,6 @@ class AsyncChatImage(BaseClient):
     async def _send(self, call: Call) -> httpx.Response:
         """`ChatImage._send`, awaited."""
         import asyncio
-
-        from ._response import aread_body
-        from ._retry import retry_async
-        from ._transports import deadline as _deadline
 
         http = self._http()
         check_open(http)

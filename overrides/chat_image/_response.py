@@ -16,7 +16,7 @@ import httpx
 from ._compat import keep_content
 from ._config import RETRIES_TAKEN_EXTENSION
 from ._exceptions import APIResponseValidationError, ResponseTooLargeError, status_error
-from ._models.completion import ChatCompletion
+from ._models.completion import ChatCompletion, ResponseShapeError, parse_chat_completion
 from ._redact import request_id_of
 from ._transports import deadline as _deadline
 
@@ -65,9 +65,6 @@ class RawResponse:
 
 def read_completion(response: httpx.Response) -> ChatCompletion:
     """The typed completion in a read response, or the error that says why there is none."""
-    # Here, not at the top: the response classes load with the first answer, not the import.
-    from ._models.completion import ResponseShapeError, parse_chat_completion
-
     if not response.is_success:
         raise status_error(response)
     try:

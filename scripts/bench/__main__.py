@@ -15,7 +15,7 @@ import httpx
 
 import chat_image
 
-from ._async import run_async
+from ._async import async_worker, run_async
 from ._batch import batch_table, batch_worker, run_batch_case
 from ._ceiling import ceiling_table, ceiling_worker, run_ceiling_case
 from ._common import openai_module
@@ -57,7 +57,7 @@ CONCURRENCY = 300
 
 
 def _async_rows(url: str, rounds: int) -> list[Row]:
-    concurrent = asyncio.run(run_async(url, min(rounds, 15), CONCURRENCY))
+    concurrent = run_async(url, min(rounds, 15), CONCURRENCY)
     over_aiohttp = {
         "chat_image": concurrent.pop("chat_image_aiohttp"),
         "httpx": concurrent.pop("httpx_aiohttp"),
@@ -176,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated subset of: {', '.join(CASES)}",
     )
     # Worker processes: this package again, with one of these.
+    parser.add_argument("--async-worker", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--batch-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--ceiling-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
@@ -202,6 +203,9 @@ def main() -> None:
         return
     if args.images_fit_worker:
         fit_worker(args.images_fit_worker)
+        return
+    if args.async_worker:
+        async_worker(*args.async_worker)
         return
     if args.batch_worker:
         batch_worker(*args.batch_worker)

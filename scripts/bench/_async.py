@@ -1,15 +1,17 @@
 """Async: a batch of concurrent calls gathered on one client, in milliseconds a batch.
 
-Clients: plain `httpx.AsyncClient` (httpx's default pool: 100 connections, 20 kept alive)
-as the baseline; the same at chat_image's pool limits (`DEFAULT_CONNECTION_LIMITS`, the
-`openai` package's); ours; `openai`. Over aiohttp: ours with `DefaultAioHttpClient`, httpx
-with httpx-aiohttp's client, and `openai` with its own `DefaultAioHttpClient`.
-"""
+Each client is timed alone, in a process of its own. Clients: plain `httpx.AsyncClient`
+(httpx's default pool: 100 connections, 20 kept alive) as the baseline; the same at
+chat_image's pool limits (`DEFAULT_CONNECTION_LIMITS`, the `openai` package's); ours;
+`openai`. Over aiohttp: ours with `DefaultAioHttpClient`, httpx with httpx-aiohttp's client,
+and `openai` with its own `DefaultAioHttpClient`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -54,47 +56,71 @@ def _create_call(client: Any) -> AsyncCall:
     return call
 
 
-async def run_async(url: str, rounds: int, concurrency: int) -> dict[str, list[float]]:
-    """Milliseconds per batch of `concurrency` calls gathered at once, per client per round."""
-    from httpx_aiohttp import HttpxAiohttpClient
-
-    openai = openai_module()
+def _clients(url: str, name: str) -> tuple[AsyncCall, Callable[[], Awaitable[None]]]:
+    """The call of one client under test, and how to close it."""
     auth = {"Authorization": f"Bearer {API_KEY}"}
-    https = {
-        "httpx": httpx.AsyncClient(headers=auth),
-        "httpx_same_limits": httpx.AsyncClient(
-            headers=auth, limits=chat_image.DEFAULT_CONNECTION_LIMITS
-        ),
-        "httpx_aiohttp": HttpxAiohttpClient(headers=auth),
-    }
-    others: dict[str, Any] = {
-        "chat_image": chat_image.AsyncChatImage(api_key=API_KEY, base_url=url),
-        "chat_image_aiohttp": chat_image.AsyncChatImage(
+    if name in ("httpx", "httpx_same_limits", "httpx_aiohttp"):
+        if name == "httpx_aiohttp":
+            from httpx_aiohttp import HttpxAiohttpClient
+
+            http: httpx.AsyncClient = HttpxAiohttpClient(headers=auth)
+        elif name == "httpx":
+            http = httpx.AsyncClient(headers=auth)
+        else:
+            http = httpx.AsyncClient(headers=auth, limits=chat_image.DEFAULT_CONNECTION_LIMITS)
+        return _plain_call(http, url), http.aclose
+    client: Any
+    if name == "chat_image":
+        client = chat_image.AsyncChatImage(api_key=API_KEY, base_url=url)
+    elif name == "chat_image_aiohttp":
+        client = chat_image.AsyncChatImage(
             api_key=API_KEY, base_url=url, http_client=chat_image.DefaultAioHttpClient()
-        ),
-        "openai": openai.AsyncOpenAI(api_key=API_KEY, base_url=url + "/v1", max_retries=0),
-        "openai_aiohttp": openai.AsyncOpenAI(
-            api_key=API_KEY,
-            base_url=url + "/v1",
-            max_retries=0,
-            http_client=openai.DefaultAioHttpClient(),
-        ),
-    }
-    calls = {name: _plain_call(client, url) for name, client in https.items()}
-    calls |= {name: _create_call(client) for name, client in others.items()}
-    samples: dict[str, list[float]] = {name: [] for name in ASYNC_CLIENTS}
+        )
+    else:
+        openai = openai_module()
+        http_client = openai.DefaultAioHttpClient() if name == "openai_aiohttp" else None
+        client = openai.AsyncOpenAI(
+            api_key=API_KEY, base_url=url + "/v1", max_retries=0, http_client=http_client
+        )
+    return _create_call(client), client.close
+
+
+async def _time_one_client(name: str, url: str, rounds: int, concurrency: int) -> list[float]:
+    """Milliseconds per batch of `concurrency` gathered calls, for one client alone."""
+    call, close = _clients(url, name)
+    samples = []
     try:
         for _ in range(ASYNC_WARMUP_BATCHES):
-            for call in calls.values():
-                await asyncio.gather(*(call() for _ in range(concurrency)))
-        for round_index in range(rounds):
-            for name in rotated(round_index, ASYNC_CLIENTS):
-                start = time.perf_counter()
-                await asyncio.gather(*(calls[name]() for _ in range(concurrency)))
-                samples[name].append((time.perf_counter() - start) * 1e3)
+            await asyncio.gather(*(call() for _ in range(concurrency)))
+        for _ in range(rounds):
+            start = time.perf_counter()
+            await asyncio.gather(*(call() for _ in range(concurrency)))
+            samples.append((time.perf_counter() - start) * 1e3)
     finally:
-        for http in https.values():
-            await http.aclose()
-        for client in others.values():
-            await client.close()
+        await close()
+    return samples
+
+
+def async_worker(name: str, url: str, rounds: str, concurrency: str) -> None:
+    """`--async-worker`: time one client in this process and print its samples as JSON."""
+    samples = asyncio.run(_time_one_client(name, url, int(rounds), int(concurrency)))
+    print(json.dumps(samples))
+
+
+def run_async(url: str, rounds: int, concurrency: int) -> dict[str, list[float]]:
+    """Milliseconds per batch of `concurrency` calls gathered at once, per client per round.
+
+    Each client runs alone in a process of its own (one client's connections, garbage and
+    event loop never weigh on another's), in passes that each client starts in turn, so
+    that a machine busy for a while weighs on every client alike.
+    """
+    passes = min(rounds, 3)
+    samples: dict[str, list[float]] = {name: [] for name in ASYNC_CLIENTS}
+    for pass_index in range(passes):
+        share = rounds // passes + (1 if pass_index < rounds % passes else 0)
+        for name in rotated(pass_index, ASYNC_CLIENTS):
+            argv = [sys.executable, "-m", "scripts.bench", "--async-worker", name, url]
+            argv += [str(share), str(concurrency)]
+            out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+            samples[name] += json.loads(out.splitlines()[-1])
     return samples

@@ -76,3 +76,20 @@ def test_httpxs_reading_of_the_proxy_variables_is_there(monkeypatch):
     assert proxies["all://localhost"] is None
     assert _compat.url_pattern("all://localhost").matches(httpx.URL("http://localhost:9/x"))
     assert not _compat.url_pattern("https://").matches(httpx.URL("http://localhost:9/x"))
+
+
+@pytest.mark.parametrize("client_type", [httpx.Client, httpx.AsyncClient])
+def test_a_clients_cookie_store_can_be_made_lean(client_type):
+    client = client_type()
+    jar = client.cookies.jar
+    _compat.lean_cookies(client)
+    assert type(client.cookies) is not httpx.Cookies
+    assert client.cookies.jar is jar  # the same cookies, before and after
+    _compat.lean_cookies(client)  # twice is once
+
+
+def test_a_moved_cookie_store_is_an_error_not_a_silent_skip():
+    client = httpx.Client()
+    del client._cookies
+    with pytest.raises(_compat.CompatError, match="_cookies"):
+        _compat.lean_cookies(client)

@@ -247,6 +247,26 @@ class _Found:
         return _shown_url(image.url) if self.inlined else None
 
 
+def sent_as_given(messages: Sequence[Message], policy: ImagePolicy) -> bool:
+    """Whether `apply_policy` would leave every image of `messages` as it is: image URLs the
+    gateway fetches itself (no data URLs, no files, none to inline), within `max_images`.
+    Most calls with images are like this; they skip the policy's work."""
+    if policy.urls == "inline":
+        return False
+    count = 0
+    for message in messages:
+        content = message.content
+        if isinstance(content, tuple):
+            for part in content:
+                if isinstance(part, ImagePart):
+                    image = part.image_url
+                    if not isinstance(image, ImageURL) or image.url[:5].lower() == "data:":
+                        return False
+                    count += 1
+    limit = policy.limits.max_images
+    return limit is None or count <= limit
+
+
 def apply_policy(
     messages: Sequence[Message],
     policy: ImagePolicy,

@@ -20,7 +20,7 @@ from .._models.content import ImageData, ImagePart, ImageURL
 from .._models.messages import Message, parse_message
 from .fetch import DownloadCache, afetch_images, fetch_images, gateway_could_not_fetch
 from .limits import DEFAULT_POLICY, ImageLimits, ImagePolicy, check_policy
-from .policy import PreparedImages, apply_policy, urls_to_fetch
+from .policy import PreparedImages, apply_policy, sent_as_given, urls_to_fetch
 
 __all__ = ["ImageStage", "ImagesOption", "resolve_policy"]
 
@@ -99,6 +99,8 @@ class _Plan:
     params: dict[str, Any]
     policy: ImagePolicy | None
     messages: list[Message] | None
+    # Images the policy leaves as they are (URLs the gateway fetches): nothing was done.
+    as_given: PreparedImages | None = None
 
 
 class ImageStage:
@@ -119,6 +121,9 @@ class ImageStage:
             return _Plan(rest, None, None)
         if not _has_images(messages):
             return _Plan({**rest, "messages": messages}, None, None)
+        if sent_as_given(messages, policy):
+            as_given = PreparedImages(tuple(messages), ())
+            return _Plan({**rest, "messages": messages}, None, None, as_given)
         return _Plan(rest, policy, messages)
 
     def _with(self, plan: _Plan, prepared: PreparedImages) -> dict[str, Any]:
@@ -128,7 +133,7 @@ class ImageStage:
         """`params` with the messages as they will be sent, and what was done to them."""
         plan = self._plan(params)
         if plan.policy is None or plan.messages is None:
-            return plan.params, None
+            return plan.params, plan.as_given
         fetched = fetch_images(
             urls_to_fetch(plan.messages, plan.policy),
             timeout=plan.policy.url_timeout,
@@ -144,7 +149,7 @@ class ImageStage:
         """`prepare`, with downloads awaited and file or pixel work in a worker thread."""
         plan = self._plan(params)
         if plan.policy is None or plan.messages is None:
-            return plan.params, None
+            return plan.params, plan.as_given
         policy, messages = plan.policy, plan.messages
         fetched = await afetch_images(
             urls_to_fetch(messages, policy),

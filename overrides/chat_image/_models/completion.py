@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -306,6 +306,117 @@ def _choice(r: Reader, position: int) -> Choice:
 
 def parse_chat_completion(data: object) -> ChatCompletion:
     """The typed completion for decoded JSON; `ResponseShapeError` names the first bad field."""
+    completion = _common_completion(data)
+    return completion if completion is not None else _any_completion(data)
+
+
+# Almost every answer has one shape: text messages, plain token counts, maybe a few fields
+# nobody here knows (kept in `extra`). It is read here directly, about twice as fast as the
+# general reader below (which tracks every key it reads, for the extras and the error paths);
+# anything else goes to the general reader, which says what is wrong.
+# tests/models/test_completion_parser.py holds the two to agreement.
+_COMPLETION_KEYS: Final = frozenset(
+    ("id", "object", "created", "model", "system_fingerprint", "choices", "usage")
+)
+_CHOICE_KEYS: Final = frozenset(("index", "message", "finish_reason", "logprobs"))
+_MESSAGE_KEYS: Final = frozenset(("role", "content", "refusal", "tool_calls"))
+_USAGE_KEYS: Final = frozenset(("prompt_tokens", "completion_tokens", "total_tokens"))
+
+
+def _extra(data: dict[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    if data.keys() <= known:
+        return {}
+    return {key: value for key, value in data.items() if key not in known}
+
+
+def _str_or_none(value: object) -> bool:
+    return value is None or type(value) is str
+
+
+def _int_or_none(value: object) -> bool:
+    return value is None or type(value) is int
+
+
+def _common_completion(data: object) -> ChatCompletion | None:
+    if type(data) is not dict:
+        return None
+    get = data.get
+    items = get("choices")
+    completion_id = get("id")
+    created = get("created")
+    model = get("model")
+    kind = get("object")
+    fingerprint = get("system_fingerprint")
+    if (
+        type(items) is not list
+        or not _str_or_none(completion_id)
+        or not _int_or_none(created)
+        or not _str_or_none(model)
+        or not _str_or_none(kind)
+        or not _str_or_none(fingerprint)
+    ):
+        return None
+    counts = get("usage")
+    tokens: Usage | None = None
+    if counts is not None:
+        if type(counts) is not dict or not counts.keys() <= _USAGE_KEYS:
+            return None
+        prompt = counts.get("prompt_tokens")
+        completion = counts.get("completion_tokens")
+        total = counts.get("total_tokens")
+        if not (_int_or_none(prompt) and _int_or_none(completion) and _int_or_none(total)):
+            return None
+        tokens = Usage(prompt, completion, total, None, None, {})
+    choices = []
+    for position, item in enumerate(items):
+        choice = _common_choice(item, position)
+        if choice is None:
+            return None
+        choices.append(choice)
+    return ChatCompletion(
+        completion_id,
+        tuple(choices),
+        created,
+        model,
+        kind,
+        tokens,
+        fingerprint,
+        _extra(data, _COMPLETION_KEYS),
+    )
+
+
+def _common_choice(item: object, position: int) -> Choice | None:
+    if type(item) is not dict:
+        return None
+    get = item.get
+    index = get("index")
+    message = get("message")
+    finish = get("finish_reason")
+    if not _int_or_none(index) or type(message) is not dict or not _str_or_none(finish):
+        return None
+    role = message.get("role")
+    content = message.get("content")
+    refusal = message.get("refusal")
+    if not (
+        _str_or_none(role)
+        and _str_or_none(content)
+        and _str_or_none(refusal)
+        and message.get("tool_calls") is None  # tool calls: the general reader
+    ):
+        return None
+    return Choice(
+        position if index is None else index,
+        ChatCompletionMessage(
+            role or "assistant", content, refusal, _extra(message, _MESSAGE_KEYS), None
+        ),
+        finish,
+        get("logprobs"),
+        _extra(item, _CHOICE_KEYS),
+    )
+
+
+def _any_completion(data: object) -> ChatCompletion:
+    """The general reader: every field checked, unknown ones kept in `extra`."""
     r = Reader(data, "")
     items = r.get("choices", list, required=True)
     assert items is not None

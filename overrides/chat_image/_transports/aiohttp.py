@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from .._compat import check_transport_hooks
+from .._compat import check_transport_hooks, lean_cookies
 from .._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT
 from .._exceptions import MissingExtraError
 
@@ -49,6 +49,7 @@ class DefaultAioHttpClient(httpx.AsyncClient):
         kwargs.setdefault("limits", DEFAULT_LIMITS)
         self._kwargs = dict(kwargs)
         super().__init__(**kwargs)
+        lean_cookies(self)
 
     def remade(self) -> DefaultAioHttpClient:
         """A new client with the same arguments and a pool of its own (for a forked child)."""
