@@ -8,22 +8,41 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import httpx
 
 from ._exceptions import InvalidInputError
 
+if TYPE_CHECKING:
+    import attrs
+
+    from ._models.completion import ChatCompletionMessageToolCall
+
 # The spec's path already starts with /v1, while OpenAI-style base URLs end with it.
 API_VERSION_SUFFIX: Final = "/v1"
 
+_T = TypeVar("_T")
+
+
+# -- the primitives: every other check is written with these --------------------------------
+
 
 def check_int(
-    field: str, value: object, *, minimum: int | None = None, maximum: int | None = None
+    field: str,
+    value: object,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    optional: bool = False,
 ) -> int:
-    """`value` as an int (never a bool) within [minimum, maximum], or the error naming `field`."""
+    """`value` as an int (never a bool) within [minimum, maximum], or None when `optional`;
+    else the error naming `field`. The one integer check: every other one calls it."""
+    if optional and value is None:
+        return value  # type: ignore[return-value]
     if (
         isinstance(value, bool)
         or not isinstance(value, int)
@@ -31,15 +50,79 @@ def check_int(
         or (maximum is not None and value > maximum)
     ):
         if minimum is not None and maximum is not None:
-            wanted = f"an integer in {minimum}-{maximum}"
+            wanted = f"an integer from {minimum} to {maximum}"
         elif minimum == 1:
             wanted = "a positive integer (>= 1)"
         elif minimum is not None:
             wanted = f"an integer >= {minimum}"
         else:
             wanted = "an integer"
-        raise InvalidInputError(field, f"expected {wanted}, got {value!r}")
+        raise InvalidInputError(
+            field, f"expected {wanted}{' or None' if optional else ''}, got {value!r}"
+        )
     return value
+
+
+def check_optional_int(field: str, value: object, *, minimum: int | None = None) -> int | None:
+    """None, or what `check_int` takes."""
+    return check_int(field, value, minimum=minimum, optional=True)
+
+
+def is_number(value: object, *, finite: bool = True) -> bool:
+    """An int or float (never a bool), finite unless told otherwise."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and (not finite or math.isfinite(value))
+    )
+
+
+def check_number(
+    field: str,
+    value: object,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    positive: bool = False,
+    optional: bool = False,
+    finite: bool = True,
+    unit: str = "a number",
+) -> float:
+    """`value` as a finite number (never a bool) that is > 0 when `positive` and within
+    [minimum, maximum]; None when `optional`; else the error naming `field` and the `unit`."""
+    if optional and value is None:
+        return value  # type: ignore[return-value]
+    if (
+        not is_number(value, finite=finite)
+        or (positive and not value > 0)  # type: ignore[operator]
+        or (minimum is not None and not value >= minimum)  # type: ignore[operator]
+        or (maximum is not None and not value <= maximum)  # type: ignore[operator]
+    ):
+        if minimum is not None and maximum is not None:
+            wanted = f"{unit} from {minimum} to {maximum}"
+        elif positive:
+            wanted = "a positive number" if unit == "a number" else f"{unit} > 0"
+        elif minimum is not None:
+            wanted = f"{unit} >= {minimum}"
+        else:
+            wanted = unit
+        raise InvalidInputError(
+            field, f"expected {wanted}{' or None' if optional else ''}, got {value!r}"
+        )
+    return value  # type: ignore[return-value]
+
+
+def check_positive(name: str, value: object, *, optional: bool = False) -> None:
+    """A finite number > 0 (not a bool), or None when `optional`; else the error naming `name`."""
+    check_number(name, value, positive=True, optional=optional)
+
+
+def check_bool(field: str, value: object, *, optional: bool = False) -> bool:
+    """True or False (or None when `optional`), never a truthy stand-in such as 1 or "yes"."""
+    if not isinstance(value, bool) and not (optional and value is None):
+        wanted = "True, False or None" if optional else "True or False"
+        raise InvalidInputError(field, f"expected {wanted}, got {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def check_str(field: str, value: object) -> str:
@@ -47,6 +130,20 @@ def check_str(field: str, value: object) -> str:
     itself not shown)."""
     if not isinstance(value, str):
         raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
+    check_text(field, value)
+    return value
+
+
+def check_optional_str(field: str, value: object) -> str | None:
+    """None, or what `check_str` takes."""
+    return None if value is None else check_str(field, value)
+
+
+def check_nonempty_str(field: str, value: object) -> str:
+    """A string with more than whitespace in it, that UTF-8 can carry (a model, a prompt,
+    a column name); else the error naming `field`."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(field, f"expected a non-empty string, got {value!r}")
     check_text(field, value)
     return value
 
@@ -67,6 +164,124 @@ def check_text(field: str, value: str) -> None:
             f"holds a lone UTF-16 surrogate (U+{code:04X}), which cannot be sent as UTF-8: "
             "repair the text or remove it",
         ) from None
+
+
+def listed(values: Iterable[object]) -> str:
+    """Choices as a message shows them: `'a', 'b', 'c'`."""
+    return ", ".join(repr(value) for value in values)
+
+
+def check_one_of(
+    field: str, value: object, allowed: Iterable[str], *, optional: bool = False
+) -> str:
+    """`value` if it is one of `allowed` (or None when `optional`), else the error listing them."""
+    if optional and value is None:
+        return value  # type: ignore[return-value]
+    choices = tuple(allowed)
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidInputError(field, f"{value!r} is not one of {listed(choices)}")
+    return value
+
+
+def check_instance(
+    field: str, value: object, kinds: type[_T] | tuple[type[_T], ...], what: str
+) -> _T:
+    """`value` if it is one of `kinds`, else "expected `what`, got <its type>"."""
+    if not isinstance(value, kinds):
+        raise InvalidInputError(field, f"expected {what}, got {type(value).__name__}")
+    return value
+
+
+def check_mapping(field: str, value: object, *, what: str = "a mapping") -> Mapping[Any, Any]:
+    """`value` if it is a mapping (a dict, checked first as the common case)."""
+    if type(value) is not dict and not isinstance(value, Mapping):
+        raise InvalidInputError(field, f"expected {what}, got {type(value).__name__}")
+    return value
+
+
+def check_items(field: str, value: object, what: str) -> Iterable[Any]:
+    """`value` if it is a list or other iterable of items: never a string, bytes or mapping,
+    which iterate as letters, bytes or keys."""
+    if type(value) is not list and (
+        isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable)
+    ):
+        raise InvalidInputError(field, f"expected {what}, got {type(value).__name__}")
+    return value
+
+
+def check_nonempty(field: str, items: list[_T], what: str) -> list[_T]:
+    """`items` unless empty: "an empty list; give at least one `what`"."""
+    if not items:
+        raise InvalidInputError(field, f"an empty list; give at least one {what}")
+    return items
+
+
+def check_given(field: str, value: _T | None) -> _T:
+    """`value` unless it is None (a required field left out): "missing"."""
+    if value is None:
+        raise InvalidInputError(field, "missing")
+    return value
+
+
+def check_has(data: Mapping[str, Any], key: str, field: str | None = None) -> Any:
+    """`data[key]`, or "missing" naming `field` (the key itself unless given)."""
+    if key not in data:
+        raise InvalidInputError(key if field is None else field, "missing")
+    return data[key]
+
+
+def check_path(field: str, path: object) -> str:
+    """`path` as a string, or the error naming `field` when it cannot name a file."""
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidInputError(
+            field, f"expected a str or os.PathLike path, got {type(path).__name__}"
+        )
+    source = os.fspath(path)
+    if not isinstance(source, str):
+        raise InvalidInputError(field, f"expected a text path, got {type(source).__name__}")
+    if "\x00" in source:
+        raise InvalidInputError(field, f"{source!r} contains a NUL character")
+    if not source:
+        raise InvalidInputError(field, "empty")
+    return source
+
+
+def check_exists(field: str, path: str | os.PathLike[str], kind: str) -> None:
+    """That `path` is an existing `kind`: "file", "folder", "folder or file", or "parent"
+    (a file yet to be written, whose folder must exist)."""
+    shown = repr(os.fspath(path))
+    if kind == "parent":
+        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise InvalidInputError(field, f"{shown}: its folder does not exist")
+        return
+    found = {"file": os.path.isfile, "folder": os.path.isdir, "folder or file": os.path.exists}
+    if not found[kind](path):
+        raise InvalidInputError(field, f"{shown}: no such {kind}")
+
+
+def relabel(error: InvalidInputError, field: str, *, about: str | None = None) -> InvalidInputError:
+    """The same refusal said of `field`, the name the caller knows the argument by (an
+    option, a manifest key); `about` names the value it was about."""
+    problem = error.problem if about is None else f"{about}: {error.problem}"
+    return InvalidInputError(field, problem)
+
+
+def validator(
+    check: Callable[..., object], **options: Any
+) -> Callable[[object, attrs.Attribute[Any], Any], None]:
+    """An attrs validator that runs `check(attribute name, value, **options)`: attrs classes
+    take their field checks from here like every other caller."""
+    if options:
+
+        def run_with_options(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+            check(attribute.name, value, **options)
+
+        return run_with_options
+
+    def run(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        check(attribute.name, value)
+
+    return run
 
 
 # `scheme://user:password@`: everything up to the authority's last "@".
@@ -218,25 +433,15 @@ def check_seconds(field: str, value: object) -> float | None:
     """None, or a number of seconds > 0; else the error that names `field`."""
     if value is None:
         return None
-    if not positive_seconds(value):
-        raise InvalidInputError(field, f"expected seconds > 0 or None, got {value!r}")
-    return float(value)  # type: ignore[arg-type]
+    return float(check_number(field, value, positive=True, optional=True, unit="seconds"))
 
 
 def positive_seconds(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
+    return is_number(value) and value > 0  # type: ignore[operator]
 
 
 def check_model(model: object) -> str:
-    if not isinstance(model, str) or not model.strip():
-        raise InvalidInputError("model", f"expected a non-empty string, got {model!r}")
-    check_text("model", model)
-    return model
+    return check_nonempty_str("model", model)
 
 
 def check_max_tokens(max_tokens: object) -> int:
@@ -254,8 +459,9 @@ _INTEGERS: Final = frozenset({"n", "seed"})
 
 
 def _check_option(key: str, value: object) -> None:
-    if key in _NUMBERS and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise InvalidInputError(key, f"expected a number, got {value!r}")
+    if key in _NUMBERS:
+        # NaN and infinity pass here: check_json refuses them as what JSON cannot carry.
+        check_number(key, value, finite=False)
     if key in _INTEGERS:
         check_int(key, value, minimum=1 if key == "n" else None)
     if key == "user":
@@ -300,14 +506,6 @@ def check_max_response_bytes(value: object) -> int:
     return check_int("max_response_bytes", value, minimum=1)
 
 
-def check_positive(name: str, value: object, *, optional: bool = False) -> None:
-    """A number > 0 (not a bool), or None when `optional`; else the error naming `name`."""
-    if optional and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise InvalidInputError(name, f"expected a positive number, got {value!r}")
-
-
 # -- the typed request fields: structured output, tools, log probabilities, reasoning -------
 
 # What OpenAI takes as a function or response-format name.
@@ -317,28 +515,6 @@ TOOL_CHOICES: Final = ("none", "auto", "required")
 REASONING_EFFORTS: Final = ("none", "minimal", "low", "medium", "high", "xhigh")
 _MAX_TOP_LOGPROBS: Final = 20
 _MAX_BIAS: Final = 100
-
-
-def _listed(values: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(repr(value) for value in values)
-
-
-def _mapping(field: str, value: object) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise InvalidInputError(field, f"expected a mapping, got {type(value).__name__}")
-    return value
-
-
-def check_bool(field: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInputError(field, f"expected True or False, got {value!r}")
-    return value
-
-
-def check_one_of(field: str, value: object, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        raise InvalidInputError(field, f"{value!r} is not one of {_listed(allowed)}")
-    return value
 
 
 def _check_name(field: str, value: object) -> str:
@@ -372,7 +548,7 @@ def check_response_format(value: object) -> Mapping[str, Any]:
             f"{value.__name__} is a type: give it to client.chat.completions.parse(), which "
             "sends its schema and reads the answer into it; create() takes a format dict",
         )
-    data = _mapping("response_format", value)
+    data = check_mapping("response_format", value)
     kind = data.get("type")
     if kind is None:
         raise InvalidInputError("response_format.type", "missing")
@@ -381,7 +557,7 @@ def check_response_format(value: object) -> Mapping[str, Any]:
         field = "response_format.json_schema"
         if data.get("json_schema") is None:
             raise InvalidInputError(field, "missing")
-        envelope = _mapping(field, data["json_schema"])
+        envelope = check_mapping(field, data["json_schema"])
         _check_name(f"{field}.name", envelope.get("name"))
         if envelope.get("schema") is not None:
             _check_schema(f"{field}.schema", envelope["schema"])
@@ -403,7 +579,7 @@ def _check_tool(field: str, tool: object) -> dict[str, Any]:
     check_one_of(f"{field}.type", data["type"], ("function",))
     if data.get("function") is None:
         raise InvalidInputError(f"{field}.function", "missing")
-    function = _mapping(f"{field}.function", data["function"])
+    function = check_mapping(f"{field}.function", data["function"])
     _check_name(f"{field}.function.name", function.get("name"))
     if function.get("parameters") is not None:
         _check_schema(f"{field}.function.parameters", function["parameters"])
@@ -441,14 +617,14 @@ def check_tool_choice(value: object, tools: list[dict[str, Any]] | None) -> str 
         raise InvalidInputError("tool_choice", "only with tools=: there is no tool to choose")
     if isinstance(value, str):
         return check_one_of("tool_choice", value, TOOL_CHOICES)
-    data = _mapping("tool_choice", value)
+    data = check_mapping("tool_choice", value)
     check_one_of("tool_choice.type", data.get("type"), ("function",))
-    function = _mapping("tool_choice.function", data.get("function"))
+    function = check_mapping("tool_choice.function", data.get("function"))
     name = _check_name("tool_choice.function.name", function.get("name"))
     known = [tool["function"]["name"] for tool in tools]
     if name not in known:
         raise InvalidInputError(
-            "tool_choice.function.name", f"{name!r} is not one of the tools ({_listed(known)})"
+            "tool_choice.function.name", f"{name!r} is not one of the tools ({listed(known)})"
         )
     check_json("tool_choice", data)
     return data
@@ -472,7 +648,7 @@ def check_top_logprobs(value: object, logprobs: object) -> int:
 
 def check_logit_bias(value: object) -> dict[str, int]:
     """`logit_bias`: token ids (integers, or their decimal text) to a bias from -100 to 100."""
-    data = _mapping("logit_bias", value)
+    data = check_mapping("logit_bias", value)
     bias: dict[str, int] = {}
     for token, amount in data.items():
         key = str(token) if isinstance(token, int) and not isinstance(token, bool) else token
@@ -480,3 +656,157 @@ def check_logit_bias(value: object) -> dict[str, int]:
             raise InvalidInputError("logit_bias", f"{token!r} is not a token id (an integer)")
         bias[key] = check_int(f"logit_bias.{key}", amount, minimum=-_MAX_BIAS, maximum=_MAX_BIAS)
     return bias
+
+
+# -- content parts and messages: the shapes the caller builds a conversation from -----------
+
+# The `detail` values of an image part, in the order messages list them.
+IMAGE_DETAILS: Final = ("auto", "low", "high")
+# Only the head of a data URL is checked: scanning a 20 MB payload would cost a copy's worth
+# of time for no gain, and the gateway decodes it anyway.
+_DATA_URL_HEAD: Final = re.compile(r"data:image/[A-Za-z0-9.+-]+;base64,", re.ASCII)
+
+
+def check_detail(field: str, value: object) -> str | None:
+    """An image's `detail`: "auto", "low", "high", or None (the gateway's default)."""
+    return check_one_of(field, value, IMAGE_DETAILS, optional=True)
+
+
+def check_image_url(field: str, url: object) -> str:
+    """Refuse what the gateway cannot fetch or decode, without echoing a data URL's payload."""
+    check_str(field, url)
+    assert isinstance(url, str)
+    head = url[:64]
+    lowered = head.lower()
+    if lowered.startswith(("https://", "http://")):
+        from urllib.parse import urlsplit  # already imported by httpx: no cost
+
+        if not urlsplit(head).netloc:
+            raise InvalidInputError(field, f"{head!r} has no host")
+        return url
+    if lowered.startswith("data:"):
+        if not _DATA_URL_HEAD.match(head):
+            raise InvalidInputError(
+                field, "a data URL must start with data:image/<type>;base64, (e.g. image/png)"
+            )
+        return url
+    scheme = head.split(":", 1)[0] if ":" in head else ""
+    shown = f"scheme {scheme!r}" if scheme else f"{head[:40]!r} (no scheme)"
+    raise InvalidInputError(
+        field, f"{shown} is not allowed; use an http(s) URL or a data:image/...;base64, URL"
+    )
+
+
+def check_json_fields(fields: Mapping[Any, Any]) -> None:
+    """Extra fields sit beside the named ones in the JSON: each is named by its key."""
+    for key, value in fields.items():
+        if not isinstance(key, str):
+            raise InvalidInputError("extra", f"field names must be strings, got {key!r}")
+        check_json(key, value)
+
+
+def check_extra(field: str, value: object) -> Mapping[str, Any]:
+    """A part's or message's `extra`: a mapping of field names to JSON values."""
+    # check_mapping tests `type(...) is dict` first: it is what nearly every call passes, and
+    # much cheaper than the Mapping ABC (this runs for every part of every request).
+    fields = check_mapping(field, value)
+    if fields:
+        check_json_fields(fields)
+    return fields
+
+
+def check_unknown_part(field: str, value: object, known: Mapping[str, type]) -> None:
+    """A part of a type this version does not model: a mapping with a string `type` that is
+    none of the `known` part types (those have classes of their own)."""
+    data = check_mapping("", value)
+    part_type = data.get("type")
+    if not isinstance(part_type, str) or not part_type:
+        raise InvalidInputError("type", "a content part needs a non-empty string 'type'")
+    if part_type in known:
+        raise InvalidInputError(
+            "type", f"{part_type!r} parts are {known[part_type].__name__}, not UnknownPart"
+        )
+    check_json_fields(data)
+
+
+def check_image_url_object(field: str, data: object) -> Mapping[str, Any]:
+    """A part dict's `image_url`: an object with a `url` (never the URL as a bare string)."""
+    if isinstance(data, str):
+        raise InvalidInputError(
+            field, 'expected an object like {"url": "https://..."}, got a bare string'
+        )
+    image_url = check_mapping(field, data, what="an object")
+    check_has(image_url, "url", f"{field}.url")
+    return image_url
+
+
+def check_estimable(field: str, *, size_known: bool, detail: object) -> None:
+    """Tokens of an image are known from its pixel size, or at low detail without it."""
+    if not size_known and detail != "low":
+        raise InvalidInputError(
+            field,
+            "the pixel size of an image behind a URL is not known here; "
+            "use estimate_image_tokens(width, height, detail)",
+        )
+
+
+def check_content(field: str, value: object) -> str | Iterable[Any]:
+    """A message's `content`: text, or a list (any iterable) of parts to parse one by one."""
+    if isinstance(value, str):
+        check_text(field, value)
+        return value
+    return check_items(field, value, "a string or a list of parts")
+
+
+def check_tool_call_id(field: str, value: object) -> str:
+    """A tool message's `tool_call_id`: the id of the call it answers."""
+    if not isinstance(value, str):
+        raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
+    if not value:
+        raise InvalidInputError(field, "empty; give the id of the call answered")
+    return value
+
+
+def check_tool_call(where: str, call: ChatCompletionMessageToolCall) -> None:
+    """A tool call replayed in an assistant message: an id, type "function", a function
+    name and its arguments as JSON text."""
+    if call.id is None:
+        raise InvalidInputError(f"{where}.id", "missing")
+    if not isinstance(call.id, str) or not call.id:
+        raise InvalidInputError(f"{where}.id", f"expected a non-empty string, got {call.id!r}")
+    if call.type != "function":
+        raise InvalidInputError(f"{where}.type", f"{call.type!r} is not 'function'")
+    if call.function is None:
+        raise InvalidInputError(f"{where}.function", "missing")
+    if call.function.name is None:
+        raise InvalidInputError(f"{where}.function.name", "missing")
+    if not isinstance(call.function.name, str):
+        raise InvalidInputError(f"{where}.function.name", "expected a string")
+    if not isinstance(call.function.arguments, str):
+        raise InvalidInputError(
+            f"{where}.function.arguments",
+            f"expected the arguments as JSON text, got {call.function.arguments!r}",
+        )
+    check_json(where, dict(call.extra))
+    check_json(f"{where}.function", dict(call.function.extra))
+
+
+def check_text_parts(field: str, parts: Iterable[object], image_part: type) -> None:
+    """A tool's result: text parts only (`image_part` is the class refused)."""
+    for index, part in enumerate(parts):
+        if isinstance(part, image_part):
+            raise InvalidInputError(
+                f"{field}[{index}]", "a tool's result takes text parts only, not images"
+            )
+
+
+def check_stream_options(options: object, stream: bool) -> Mapping[str, Any]:
+    """`stream_options`, only with stream=True: `include_usage` True or False, and any
+    newer option as long as it is JSON."""
+    if not stream:
+        raise InvalidInputError("stream_options", "only allowed with stream=True")
+    data = check_mapping("stream_options", options)
+    if "include_usage" in data:
+        check_bool("stream_options.include_usage", data["include_usage"])
+    check_params({f"stream_options.{key}": value for key, value in data.items()})
+    return data
