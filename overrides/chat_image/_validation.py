@@ -10,8 +10,8 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sized
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 import httpx
 
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 API_VERSION_SUFFIX: Final = "/v1"
 
 _T = TypeVar("_T")
+_U = TypeVar("_U")
+_V = TypeVar("_V")
+_Sized = TypeVar("_Sized", bound=Sized)
 
 
 # -- the primitives: every other check is written with these --------------------------------
@@ -183,9 +186,17 @@ def check_one_of(
     return value
 
 
+@overload
+def check_instance(field: str, value: object, kinds: type[_T], what: str) -> _T: ...
+@overload
 def check_instance(
-    field: str, value: object, kinds: type[_T] | tuple[type[_T], ...], what: str
-) -> _T:
+    field: str, value: object, kinds: tuple[type[_T], type[_U]], what: str
+) -> _T | _U: ...
+@overload
+def check_instance(
+    field: str, value: object, kinds: tuple[type[_T], type[_U], type[_V]], what: str
+) -> _T | _U | _V: ...
+def check_instance(field: str, value: object, kinds: Any, what: str) -> Any:
     """`value` if it is one of `kinds`, else "expected `what`, got <its type>"."""
     if not isinstance(value, kinds):
         raise InvalidInputError(field, f"expected {what}, got {type(value).__name__}")
@@ -209,7 +220,7 @@ def check_items(field: str, value: object, what: str) -> Iterable[Any]:
     return value
 
 
-def check_nonempty(field: str, items: list[_T], what: str) -> list[_T]:
+def check_nonempty(field: str, items: _Sized, what: str) -> _Sized:
     """`items` unless empty: "an empty list; give at least one `what`"."""
     if not items:
         raise InvalidInputError(field, f"an empty list; give at least one {what}")
@@ -251,11 +262,14 @@ def check_exists(field: str, path: str | os.PathLike[str], kind: str) -> None:
     (a file yet to be written, whose folder must exist)."""
     shown = repr(os.fspath(path))
     if kind == "parent":
-        if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        if not os.path.isdir(os.path.dirname(os.path.realpath(path))):
             raise InvalidInputError(field, f"{shown}: its folder does not exist")
         return
-    found = {"file": os.path.isfile, "folder": os.path.isdir, "folder or file": os.path.exists}
-    if not found[kind](path):
+    if kind == "folder or file":
+        found = os.path.isdir(path) or os.path.isfile(path)
+    else:
+        found = os.path.isfile(path) if kind == "file" else os.path.isdir(path)
+    if not found:
         raise InvalidInputError(field, f"{shown}: no such {kind}")
 
 
@@ -810,3 +824,212 @@ def check_stream_options(options: object, stream: bool) -> Mapping[str, Any]:
         check_bool("stream_options.include_usage", data["include_usage"])
     check_params({f"stream_options.{key}": value for key, value in data.items()})
     return data
+
+
+# -- images: the policy's limits, PDF pages, token estimates ---------------------------------
+
+
+def check_media_types(
+    field: str, value: object, sendable: frozenset[str], written: frozenset[str]
+) -> frozenset[str]:
+    """A policy's `formats`: a collection of media types, each one a gateway takes
+    (`sendable`), with at least one of `written`, what conversions write."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        # A single string would become a set of its letters.
+        raise InvalidInputError(field, f"expected a collection of media types, got {value!r}")
+    types = frozenset(value)
+    unknown = sorted(str(item) for item in types if item not in sendable)
+    if unknown:
+        raise InvalidInputError(
+            field, f"{unknown} not among {sorted(sendable)} (the types a gateway takes)"
+        )
+    if not types & written:
+        raise InvalidInputError(
+            field, f"must include {' or '.join(sorted(written))}: conversions write one of them"
+        )
+    return types
+
+
+def check_both_or_neither(first: str, second: str, values: tuple[object, object]) -> None:
+    """Two settings that only mean something together: both given, or neither."""
+    if (values[0] is None) != (values[1] is None):
+        raise InvalidInputError(first, f"{first} and {second} go together: give both")
+
+
+def check_pages(field: str, pages: object, count: int, *, cap: int) -> list[int]:
+    """1-based page numbers of a `count`-page document from "1-3,5", "2-" (to the end), an
+    int, or None (every page); at most `cap` of them."""
+    if pages is None:
+        chosen = list(range(1, count + 1))
+    elif isinstance(pages, int) and not isinstance(pages, bool):
+        chosen = [pages]
+    elif isinstance(pages, str):
+        chosen = []
+        for item in pages.split(","):
+            match = _PAGE_RANGE.match(item)
+            if not match:
+                raise InvalidInputError(field, f"{pages!r}: expected pages like '1-3,5' or '2-'")
+            first = int(match.group(1))
+            if match.group(2) is None:
+                last = first
+            else:
+                last = int(match.group(2)) if match.group(2) else count
+            if last < first:
+                raise InvalidInputError(field, f"{item.strip()!r} runs backwards")
+            chosen.extend(range(first, last + 1))
+    else:
+        raise InvalidInputError(
+            field, f"expected a str like '1-3' or an int, got {type(pages).__name__}"
+        )
+    outside = [page for page in chosen if not 1 <= page <= count]
+    if outside:
+        raise InvalidInputError(
+            field, f"page {outside[0]} is outside the document, which has {count} page(s)"
+        )
+    if len(chosen) > cap:
+        raise InvalidInputError(field, f"{len(chosen)} pages, over the cap of {cap} a call")
+    return chosen
+
+
+_PAGE_RANGE: Final = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d*)\s*)?$")
+
+
+# -- configuration: what the environment gives when an argument is left out -----------------
+
+
+def check_configured(
+    field: str, value: str | httpx.URL | None, variables: Iterable[str]
+) -> str | httpx.URL:
+    """A setting given as `field=` or by one of the environment's `variables`: "missing"
+    names both ways to give it."""
+    if not value:
+        raise InvalidInputError(
+            field, f"missing; pass {field}=... or set " + " or ".join(variables)
+        )
+    return value
+
+
+# The proxy schemes httpx takes; SOCKS needs socksio, and the aiohttp backend cannot use it.
+_PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h")
+_SOCKS_SCHEMES: Final = ("socks5", "socks5h")
+# A host name's characters (IDNA names arrive as xn--...); IP literals are checked apart.
+_PROXY_HOST: Final = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
+def _shown_proxy(value: str) -> str:
+    """`value` with its user and password left out, for a message."""
+    scheme, sep, rest = value.rpartition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+def _proxy_host_problem(host: str) -> str | None:
+    import ipaddress  # already imported by httpx: no cost
+
+    if not host:
+        return "it has no host"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    if not _PROXY_HOST.fullmatch(host):
+        return f"{host!r} is not a host name"
+    return None
+
+
+def check_proxy(variable: str, value: str, *, socks: bool) -> httpx.Proxy:
+    """The proxy `value` (from the environment `variable`) names, or the error saying why
+    httpx could not use it, never quoting its password: httpx's own would."""
+
+    def refuse(problem: str) -> InvalidInputError:
+        shown = _shown_proxy(value)
+        return InvalidInputError(variable, f"{shown} is not a usable proxy: {problem}")
+
+    scheme = value.partition("://")[0].lower()
+    if scheme not in _PROXY_SCHEMES:
+        raise refuse(f"its scheme must be one of {', '.join(_PROXY_SCHEMES)}")
+    try:
+        proxy = httpx.Proxy(value)
+        port = proxy.url.port
+        host = proxy.url.host
+    except (ValueError, httpx.InvalidURL):
+        # Their text quotes the URL, password and all: not repeated here.
+        raise refuse("it is not a valid URL") from None
+    if port is not None and not 0 < port < 65536:
+        raise refuse(f"port {port} is not between 1 and 65535")
+    problem = _proxy_host_problem(host)
+    if problem:
+        raise refuse(problem)
+    if scheme in _SOCKS_SCHEMES:
+        if not socks:
+            raise refuse("this client's backend (aiohttp) takes http and https proxies only")
+        import importlib.util
+
+        if importlib.util.find_spec("socksio") is None:
+            raise refuse("a SOCKS proxy needs the socksio package: pip install 'httpx[socks]'")
+    return proxy
+
+
+def check_proxy_pattern(variable: str, key: str, pattern: Callable[[str], _T]) -> _T:
+    """`pattern(key)`: the hosts a proxy variable's entry applies to, as httpx matches them."""
+    try:
+        return pattern(key)
+    except (ValueError, httpx.InvalidURL):
+        raise InvalidInputError(variable, f"{key!r} is not a host httpx can match") from None
+
+
+# -- structured output: parse()'s options, and classes given as response_format --------------
+
+
+def check_parse_options(mode: object, max_reasks: object, modes: tuple[str, ...]) -> str:
+    """parse()'s `mode` ("auto" or one of `modes`) and `max_reasks` (an integer >= 0)."""
+    check_one_of("mode", mode, ("auto", *modes))
+    check_int("max_reasks", max_reasks, minimum=0)
+    return str(mode)
+
+
+def check_response_type(field: str, value: object) -> object:
+    """A `response_format` to parse answers into (a class, a JSON Schema dict), refused
+    with the reason the structured layer gives when it cannot make a schema of it."""
+    from ._structured.target import prepare  # pydantic, msgspec and co. only when asked
+
+    try:
+        prepare(value)
+    except TypeError as exc:
+        raise InvalidInputError(field, str(exc)) from None
+    return value
+
+
+def check_schema_option(option: str, spec: str) -> object:
+    """`--schema SPEC`: a JSON Schema file, or `module:Class` (imported from the current
+    directory too, as `python -m` would); the `response_format` it names, checked."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    path = Path(spec)
+    if path.is_file():
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise InvalidInputError(option, f"{spec}: not a JSON Schema file ({exc})") from None
+        if not isinstance(schema, dict):
+            raise InvalidInputError(option, f"{spec}: a JSON Schema is an object")
+        found: object = schema
+    elif ":" in spec:
+        module_name, _, attribute = spec.partition(":")
+        if "" not in sys.path and "." not in sys.path:
+            sys.path.insert(0, "")
+        try:
+            found = importlib.import_module(module_name)
+            for part in attribute.split("."):
+                found = getattr(found, part)
+        except (ImportError, AttributeError) as exc:
+            raise InvalidInputError(option, f"cannot load {spec!r}: {exc}") from None
+    else:
+        raise InvalidInputError(option, f"{spec!r} is neither a JSON Schema file nor module:Class")
+    return check_response_type(option, found)
