@@ -1033,3 +1033,220 @@ def check_schema_option(option: str, spec: str) -> object:
     else:
         raise InvalidInputError(option, f"{spec!r} is neither a JSON Schema file nor module:Class")
     return check_response_type(option, found)
+
+
+# -- batches: manifest lines, run options, shards, merge and report options -----------------
+
+
+def check_int_text(field: str, text: str, *, minimum: int) -> int:
+    """An integer >= `minimum` written as text (an environment variable, an option)."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise InvalidInputError(field, f"expected an integer >= {minimum}, got {text!r}")
+    return value
+
+
+def check_shard_spec(field: str, text: str) -> tuple[int, int]:
+    """`K/N`, with 1 <= K <= N: this run's part of the items."""
+    index, slash, count = text.partition("/")
+    try:
+        k, n = int(index), int(count)
+    except ValueError:
+        k = n = 0
+    if not slash or not 1 <= k <= n:
+        raise InvalidInputError(field, f"expected K/N with 1 <= K <= N, got {text!r}")
+    return k, n
+
+
+SHARDS_ENV: Final = "CHAT_IMAGE_SHARDS"
+_K8S_INDEX: Final = "JOB_COMPLETION_INDEX"
+_SLURM_ID: Final = "SLURM_ARRAY_TASK_ID"
+_SLURM_MIN: Final = "SLURM_ARRAY_TASK_MIN"
+_SLURM_STEP: Final = "SLURM_ARRAY_TASK_STEP"
+_SLURM_COUNT: Final = "SLURM_ARRAY_TASK_COUNT"
+
+
+def _shard_count(shards: object, environ: Mapping[str, str]) -> tuple[int, str] | None:
+    if shards is not None:
+        return check_int("--shards", shards, minimum=1), f"--shards {shards}"
+    text = environ.get(SHARDS_ENV, "").strip()
+    if not text:
+        return None
+    return check_int_text(SHARDS_ENV, text, minimum=1), f"{SHARDS_ENV}={text}"
+
+
+def _slurm_shard(environ: Mapping[str, str], count: tuple[int, str] | None) -> tuple[int, int, str]:
+    task = check_int_text(_SLURM_ID, environ[_SLURM_ID], minimum=0)
+    first = check_int_text(_SLURM_MIN, environ.get(_SLURM_MIN) or str(task), minimum=0)
+    step = check_int_text(_SLURM_STEP, environ.get(_SLURM_STEP) or "1", minimum=1)
+    offset = task - first
+    if offset < 0 or offset % step:
+        raise InvalidInputError(
+            "--shard",
+            f"auto: {_SLURM_ID}={task} is not {_SLURM_MIN}={first} plus a multiple of "
+            f"{_SLURM_STEP}={step} (an array given as a list?); give --shard K/N",
+        )
+    rank = offset // step
+    tasks = environ.get(_SLURM_COUNT, "").strip()
+    if tasks:
+        total = check_int_text(_SLURM_COUNT, tasks, minimum=1)
+        if count is not None and count[0] != total:
+            raise InvalidInputError(
+                "--shards",
+                f"{count[1]} but the Slurm array has {_SLURM_COUNT}={total} tasks; "
+                "give --shard K/N to run one part of a larger split",
+            )
+        source = f"{_SLURM_ID}={task}, {_SLURM_MIN}={first}, {_SLURM_STEP}={step}, "
+        source += f"{_SLURM_COUNT}={total}"
+    elif count is not None:
+        total = count[0]
+        source = f"{_SLURM_ID}={task}, {count[1]}"
+    else:
+        raise InvalidInputError(
+            "--shards", f"auto: {_SLURM_COUNT} is not set; give --shards N (or {SHARDS_ENV})"
+        )
+    return _within(rank, total, source)
+
+
+def _within(rank: int, total: int, source: str) -> tuple[int, int, str]:
+    if rank >= total:
+        raise InvalidInputError(
+            "--shard", f"auto: task {rank + 1} of {total} is past the last shard ({source})"
+        )
+    return rank + 1, total, source
+
+
+def check_shard(spec: str, shards: object, environ: Mapping[str, str]) -> tuple[int, int, str]:
+    """`--shard K/N`, or `--shard auto` from a job array's environment (a Kubernetes indexed
+    job's `JOB_COMPLETION_INDEX`, a Slurm array's `SLURM_ARRAY_TASK_*`), with `--shards N`
+    (or `CHAT_IMAGE_SHARDS`) where the engine does not tell the count: (K, N, where from)."""
+    count = _shard_count(shards, environ) if spec == "auto" or shards is not None else None
+    if spec != "auto":
+        k, n = check_shard_spec("--shard", spec)
+        if count is not None and count[0] != n:
+            raise InvalidInputError("--shards", f"{count[1]} but --shard says {spec}")
+        return k, n, f"--shard {spec}"
+    if environ.get(_SLURM_ID, "").strip():
+        return _slurm_shard(environ, count)
+    index = environ.get(_K8S_INDEX, "").strip()
+    if index:
+        position = check_int_text(_K8S_INDEX, index, minimum=0)
+        if count is None:
+            raise InvalidInputError(
+                "--shards",
+                f"auto: {_K8S_INDEX}={position} says which shard, not how many; give "
+                f"--shards N (the job's completions) or set {SHARDS_ENV}",
+            )
+        return _within(position, count[0], f"{_K8S_INDEX}={position}, {count[1]}")
+    raise InvalidInputError(
+        "--shard",
+        f"auto: neither {_K8S_INDEX} (a Kubernetes indexed job) nor {_SLURM_ID} (a Slurm "
+        "array) is set; give --shard K/N",
+    )
+
+
+# The JSON types of a manifest's optional fields, as a refusal names them.
+_JSON_KINDS: Final = {str: "a string", int: "an integer"}
+
+
+def _manifest_field(line: Mapping[str, Any], name: str, kinds: tuple[type, ...]) -> Any:
+    value = line.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+        wanted = " or ".join(_JSON_KINDS[kind] for kind in kinds)
+        raise InvalidInputError(name, f"expected {wanted}, got {value!r}")
+    return value
+
+
+def check_manifest_line(data: object, *, is_url: Callable[[str], bool]) -> dict[str, Any]:
+    """One line of a batch manifest, as JSON gave it: `id`, `images` (or `image`: paths,
+    which `is_url` tells from URLs), and optional `prompt`, `model`, `max_tokens`, `detail`.
+    The fields checked (the id as text, images as a list), and `metadata` as given."""
+    if not isinstance(data, dict):
+        raise InvalidInputError("", f"expected a JSON object, got {type(data).__name__}")
+    item_id = _manifest_field(data, "id", (str, int))
+    if item_id is None or str(item_id) == "":
+        raise InvalidInputError("id", "missing")
+    images = data.get("images", data.get("image"))
+    if isinstance(images, str):
+        images = [images]
+    if (
+        not isinstance(images, list)
+        or not images
+        or not all(isinstance(image, str) and image for image in images)
+    ):
+        raise InvalidInputError("images", "expected an image path or URL, or a list of them")
+    for image in images:
+        if not is_url(image):
+            check_path("images", image)  # a NUL in it, say: refused here, with the line's number
+    model = _manifest_field(data, "model", (str,))
+    if model is not None:
+        check_nonempty_str("model", model)
+    prompt = _manifest_field(data, "prompt", (str,))
+    if prompt is not None:
+        check_text("prompt", prompt)
+    max_tokens = _manifest_field(data, "max_tokens", (int,))
+    if max_tokens is not None:
+        check_int("max_tokens", max_tokens, minimum=1)
+    detail = check_detail("detail", _manifest_field(data, "detail", (str,)))
+    return {
+        "id": str(item_id),
+        "images": images,
+        "prompt": prompt,
+        "model": model,
+        "max_tokens": max_tokens,
+        "detail": detail,
+        # Copied to the output line as is.
+        "metadata": data.get("metadata"),
+    }
+
+
+def check_item_request(prompt: str | None, model: str | None) -> tuple[str, str]:
+    """An item's prompt and model, its own or the run's: both are needed to ask."""
+    if prompt is None:
+        raise InvalidInputError("prompt", "none for this item; give --prompt")
+    if model is None:
+        raise InvalidInputError("model", "none for this item; give --model")
+    return prompt, model
+
+
+def check_merge_inputs(paths: list[str], *, most: int) -> list[str]:
+    """The batch outputs to merge: at least one, at most `most`."""
+    if not paths:
+        raise InvalidInputError("INPUT", "no output files to merge")
+    if len(paths) > most:
+        raise InvalidInputError("INPUT", f"{len(paths)} files; at most {most}")
+    return paths
+
+
+def check_stat(field: str, path: str) -> os.stat_result:
+    """`os.stat(path)`, or the refusal naming `field` and why the file cannot be seen."""
+    try:
+        return os.stat(path)
+    except OSError as exc:
+        raise InvalidInputError(field, f"{path!r}: {exc.strerror or exc}") from None
+
+
+def check_key_file(option: str, path: str) -> str:
+    """The API key in the file `option` names, without surrounding whitespace."""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InvalidInputError(option, f"{path!r}: {reason}") from None
+
+
+# -- Ray Data: the mapper's columns ----------------------------------------------------------
+
+
+def check_columns(columns: Iterable[str], batch: Mapping[str, Any]) -> None:
+    """Each of `columns` is one of the batch's."""
+    for column in columns:
+        if column not in batch:
+            raise InvalidInputError(
+                column, f"no such column in the batch (it has {', '.join(map(str, batch))})"
+            )
