@@ -1,17 +1,24 @@
 """Every check that refuses an argument before anything is sent.
 
 One home for them, so that a new argument gets its check from here and every refusal reads the
-same: an `InvalidInputError` naming the field and the problem, never echoing a secret.
+same: an `InvalidInputError` naming the field and the problem, never echoing a secret. The
+primitives come first (one integer check, numbers, strings, choices, kinds, paths) and every
+other check is written with them; `validator()` makes any of them an attrs validator. What a
+check needs from another module is passed in, never imported here: this module is on the
+import path of every client, so it imports only httpx and what httpx already loaded.
+`tests/client/test_refusals_home.py` holds the rest of the package to it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sized
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar, overload
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -29,6 +36,9 @@ _T = TypeVar("_T")
 _U = TypeVar("_U")
 _V = TypeVar("_V")
 _Sized = TypeVar("_Sized", bound=Sized)
+
+# What a path must name: `parent` is a file yet to be written, whose folder must exist.
+PathKind: TypeAlias = Literal["file", "folder", "folder or file", "parent"]
 
 
 # -- the primitives: every other check is written with these --------------------------------
@@ -64,11 +74,6 @@ def check_int(
             field, f"expected {wanted}{' or None' if optional else ''}, got {value!r}"
         )
     return value
-
-
-def check_optional_int(field: str, value: object, *, minimum: int | None = None) -> int | None:
-    """None, or what `check_int` takes."""
-    return check_int(field, value, minimum=minimum, optional=True)
 
 
 def is_number(value: object, *, finite: bool = True) -> bool:
@@ -257,9 +262,8 @@ def check_path(field: str, path: object) -> str:
     return source
 
 
-def check_exists(field: str, path: str | os.PathLike[str], kind: str) -> None:
-    """That `path` is an existing `kind`: "file", "folder", "folder or file", or "parent"
-    (a file yet to be written, whose folder must exist)."""
+def check_exists(field: str, path: str | os.PathLike[str], kind: PathKind) -> None:
+    """That `path` is an existing `kind` of path, or the error naming `field`."""
     shown = repr(os.fspath(path))
     if kind == "parent":
         if not os.path.isdir(os.path.dirname(os.path.realpath(path))):
@@ -297,6 +301,8 @@ def validator(
 
     return run
 
+
+# -- the client: base URL, key, headers, timeouts, and create()'s own arguments -------------
 
 # `scheme://user:password@`: everything up to the authority's last "@".
 _USERINFO: Final = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@")
@@ -693,8 +699,6 @@ def check_image_url(field: str, url: object) -> str:
     head = url[:64]
     lowered = head.lower()
     if lowered.startswith(("https://", "http://")):
-        from urllib.parse import urlsplit  # already imported by httpx: no cost
-
         if not urlsplit(head).netloc:
             raise InvalidInputError(field, f"{head!r} has no host")
         return url
@@ -856,6 +860,10 @@ def check_both_or_neither(first: str, second: str, values: tuple[object, object]
         raise InvalidInputError(first, f"{first} and {second} go together: give both")
 
 
+# A page or a range of pages: "3", "1-3", "2-" (to the end).
+_PAGE_RANGE: Final = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d*)\s*)?$")
+
+
 def check_pages(field: str, pages: object, count: int, *, cap: int) -> list[int]:
     """1-based page numbers of a `count`-page document from "1-3,5", "2-" (to the end), an
     int, or None (every page); at most `cap` of them."""
@@ -891,9 +899,6 @@ def check_pages(field: str, pages: object, count: int, *, cap: int) -> list[int]
     return chosen
 
 
-_PAGE_RANGE: Final = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d*)\s*)?$")
-
-
 # -- configuration: what the environment gives when an argument is left out -----------------
 
 
@@ -926,8 +931,6 @@ def _shown_proxy(value: str) -> str:
 
 
 def _proxy_host_problem(host: str) -> str | None:
-    import ipaddress  # already imported by httpx: no cost
-
     if not host:
         return "it has no host"
     try:
