@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, TypeAlias, get_args
+from typing import Any, ClassVar, Final, Literal, TypeAlias
 
 import attrs
 
@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 ImageDetail: TypeAlias = Literal["auto", "low", "high"]
-IMAGE_DETAILS: Final[frozenset[str]] = frozenset(get_args(ImageDetail))
 
 
 def _empty_extra() -> Mapping[str, Any]:
