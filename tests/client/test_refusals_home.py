@@ -23,8 +23,8 @@ HOME = {"_validation.py", "_exceptions.py"}
 RUNTIME_REFUSALS = {
     # The PDF itself: encrypted, corrupt, or unreadable when PDFium opens it.
     ("_images/pdf.py", "render_pdf"): "the file's content or state, found when opened",
-    # The output file as the journal finds it: another run's, not a batch output, a FIFO
-    # nobody reads, a folder or a read-only disk, learnt from the OSError of opening it.
+    # The output file as the journal finds it when it opens it: not a batch output, a
+    # folder, in a folder that is gone, not writable, or a FIFO that no process reads.
     ("batch/_journal.py", "_refused"): "the output file's state, found when opened",
 }
 
