@@ -9,8 +9,13 @@ from typing import Final
 import attrs
 import httpx
 
-from ._exceptions import InvalidInputError
-from ._validation import check_api_key, check_max_retries, check_timeout, normalize_base_url
+from ._validation import (
+    check_api_key,
+    check_configured,
+    check_max_retries,
+    check_timeout,
+    normalize_base_url,
+)
 
 __all__ = [
     "DEFAULT_CONNECTION_LIMITS",
@@ -72,20 +77,10 @@ class Settings:
     ) -> Settings:
         env = os.environ if environ is None else environ
         key = check_api_key(api_key) if api_key is not None else _from_env(API_KEY_ENV, env)
-        if not key:
-            raise InvalidInputError(
-                "api_key",
-                "missing; pass api_key=... or set " + " or ".join(API_KEY_ENV),
-            )
-        check_api_key(key)
+        key = check_api_key(check_configured("api_key", key, API_KEY_ENV))
         url = base_url if base_url is not None else _from_env(BASE_URL_ENV, env)
-        if not url:
-            raise InvalidInputError(
-                "base_url",
-                "missing; pass base_url=... or set " + " or ".join(BASE_URL_ENV),
-            )
         return cls(
-            base_url=normalize_base_url(url),
+            base_url=normalize_base_url(check_configured("base_url", url, BASE_URL_ENV)),
             api_key=key,
             timeout=to_timeout(timeout),
             max_retries=check_max_retries(max_retries),

@@ -29,13 +29,16 @@ from ._validation import (
     REASONING_EFFORTS,
     check_bool,
     check_int,
+    check_items,
     check_logit_bias,
     check_max_tokens,
     check_model,
+    check_nonempty,
     check_one_of,
     check_parallel_tool_calls,
     check_params,
     check_response_format,
+    check_stream_options,
     check_tool_choice,
     check_tools,
     check_top_logprobs,
@@ -166,21 +169,13 @@ def check_param_names(params: Mapping[str, Any]) -> None:
 def _messages_to_api(
     messages: Iterable[MessageParam], inline: InlineImages
 ) -> "list[api.ChatMessage]":
-    if type(messages) is not list and (
-        isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Iterable)
-    ):
-        raise InvalidInputError(
-            "messages", f"expected a list of messages, got {type(messages).__name__}"
-        )
     converted = []
-    for index, item in enumerate(messages):
+    for index, item in enumerate(check_items("messages", messages, "a list of messages")):
         try:
             converted.append(inline.swap(parse_message(item)).to_api())
         except InvalidInputError as exc:
             raise exc.under(f"messages[{index}]") from None
-    if not converted:
-        raise InvalidInputError("messages", "empty; give at least one message")
-    return converted
+    return check_nonempty("messages", converted, "message")
 
 
 @attrs.frozen
@@ -273,8 +268,7 @@ def build_body(
     """The generated request model for validated arguments; `params` are optional fields:
     those the generated model declares are set on it, the others sent beside them."""
     inline = InlineImages()
-    if not isinstance(stream, bool):
-        raise InvalidInputError("stream", f"expected True or False, got {stream!r}")
+    check_bool("stream", stream)
     fields = request_fields(params)
     if fields is not NO_FIELDS:
         params = {key: value for key, value in params.items() if key not in REQUEST_FIELDS}
@@ -300,18 +294,8 @@ def build_body(
 
 
 def _stream_options(options: object, stream: bool) -> "api.StreamOptions":
-    if not stream:
-        raise InvalidInputError("stream_options", "only allowed with stream=True")
-    if not isinstance(options, Mapping):
-        raise InvalidInputError(
-            "stream_options", f"expected a mapping, got {type(options).__name__}"
-        )
+    options = check_stream_options(options, stream)
     include_usage = options.get("include_usage", UNSET)
-    if not isinstance(include_usage, bool | Unset):
-        raise InvalidInputError(
-            "stream_options.include_usage", f"expected True or False, got {include_usage!r}"
-        )
-    check_params({f"stream_options.{key}": value for key, value in options.items()})
     model = api.StreamOptions(include_usage=include_usage)
     # A newer option (`include_obfuscation`, ...) is sent as given.
     model.additional_properties = {

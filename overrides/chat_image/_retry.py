@@ -29,6 +29,7 @@ import attrs
 import httpx
 
 from ._config import RETRIES_TAKEN_EXTENSION
+from ._validation import check_number, validator
 
 __all__ = [
     "RETRIES_TAKEN_EXTENSION",
@@ -100,14 +101,9 @@ def _event(retries_done: int, max_retries: int, wait: float, outcome: Outcome) -
     return RetryEvent(retries_done + 1, wait, max_retries, exception_type=type(outcome))
 
 
-def _non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"{attribute.name} must be a finite number >= 0, got {value!r}")
-
-
-def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (isinstance(value, int | float) and 0 <= value <= 1):
-        raise ValueError(f"{attribute.name} must be between 0 and 1, got {value!r}")
+# Waits: finite seconds >= 0; the jitter, a fraction of a wait.
+_SECONDS: Final = validator(check_number, minimum=0, unit="a number of seconds")
+_FRACTION: Final = validator(check_number, minimum=0, maximum=1)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
@@ -156,13 +152,14 @@ class RetryPolicy:
         random: A number in [0, 1), as `random.random()` gives it, for the jitter.
 
     Raises:
-        ValueError: A negative or non-finite delay, or a jitter outside 0 to 1.
+        InvalidInputError: A negative or non-finite delay, or a jitter outside 0 to 1 (a
+            ValueError, as it always was).
     """
 
-    initial_delay: float = attrs.field(default=0.5, validator=_non_negative)
-    max_delay: float = attrs.field(default=8.0, validator=_non_negative)
-    jitter: float = attrs.field(default=0.25, validator=_fraction)
-    max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
+    initial_delay: float = attrs.field(default=0.5, validator=_SECONDS)
+    max_delay: float = attrs.field(default=8.0, validator=_SECONDS)
+    jitter: float = attrs.field(default=0.25, validator=_FRACTION)
+    max_retry_after: float = attrs.field(default=60.0, validator=_SECONDS)
     clock: Callable[[], float] = attrs.field(default=time.time, eq=False, repr=False)
     random: Callable[[], float] = attrs.field(default=random.random, eq=False, repr=False)
 

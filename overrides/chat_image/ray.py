@@ -31,12 +31,21 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from ._client import AsyncChatImage
-from ._exceptions import InvalidInputError
 from ._images.stage import ImagesOption, resolve_policy
 from ._models.completion import ChatCompletion
 from ._models.content import ImageDetail
 from ._models.messages import Message, prompt_messages
-from ._validation import check_int, check_max_retries, check_positive
+from ._validation import (
+    check_columns,
+    check_detail,
+    check_instance,
+    check_int,
+    check_max_retries,
+    check_nonempty_str,
+    check_path,
+    check_positive,
+    check_response_type,
+)
 from .batch import DEFAULT_BATCH_RETRIES, DEFAULT_MAX_TOKENS
 from .batch._items import read_image
 from .batch._models import RunOptions
@@ -64,18 +73,11 @@ RESULT_COLUMNS: Final = (
 )
 """The columns each output row gains, in this order, after its input columns."""
 
-_DETAILS: Final = ("auto", "low", "high")
 # An error message is for a person reading a table: its first few hundred characters.
 _MESSAGE_CHARS: Final = 300
 # Base64 runs long enough to be image data, and data URLs: never copied into a row.
 _DATA_URL: Final = re.compile(r"data:[\w.+/-]*;base64,[A-Za-z0-9+/=]*")
 _BASE64_RUN: Final = re.compile(r"[A-Za-z0-9+/]{100,}={0,2}")
-
-
-def _text(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidInputError(name, f"expected a non-empty string, got {value!r}")
-    return value
 
 
 def _short_message(exc: BaseException) -> str:
@@ -145,26 +147,20 @@ class ChatImageMapper:
         schema: object = None,
         images: ImagesOption = None,
     ) -> None:
-        self.model = _text("model", model)
+        self.model = check_nonempty_str("model", model)
         resolve_policy(images, None)  # a bad policy is refused here, not on every worker
         self.images = images
         if schema is not None:
-            from ._structured.target import prepare
-
-            try:
-                prepare(schema)
-            except TypeError as exc:
-                raise InvalidInputError("schema", str(exc)) from None
+            check_response_type("schema", schema)
         self.schema = schema
-        self.prompt = _text("prompt", prompt)
-        self.system = None if system is None else _text("system", system)
+        self.prompt = check_nonempty_str("prompt", prompt)
+        self.system = None if system is None else check_nonempty_str("system", system)
         self.max_tokens = check_int("max_tokens", max_tokens, minimum=1)
-        if detail is not None and detail not in _DETAILS:
-            raise InvalidInputError("detail", f"{detail!r} is not one of 'auto', 'low', 'high'")
+        check_detail("detail", detail)
         self.detail: ImageDetail | None = detail
         self.resize = bool(resize)
-        self.image_column = _text("image_column", image_column)
-        self.id_column = _text("id_column", id_column)
+        self.image_column = check_nonempty_str("image_column", image_column)
+        self.id_column = check_nonempty_str("id_column", id_column)
         self.in_flight = check_int("in_flight", in_flight, minimum=1)
         check_positive("rpm", rpm, optional=True)
         self.rpm = rpm
@@ -212,11 +208,7 @@ class ChatImageMapper:
                 "ChatImageMapper takes a dict of columns: map_batches(..., batch_format='numpy')"
                 f", got {type(batch).__name__}"
             )
-        for column in (self.image_column, self.id_column):
-            if column not in batch:
-                raise InvalidInputError(
-                    column, f"no such column in the batch (it has {', '.join(map(str, batch))})"
-                )
+        check_columns((self.image_column, self.id_column), batch)
         images: Sequence[Any] = batch[self.image_column]
         runtime = self._start()
         rows = asyncio.run_coroutine_threadsafe(self._answer_all(runtime, images), runtime.loop)
@@ -359,13 +351,10 @@ class ChatImageMapper:
 
 async def _image_bytes(image: object) -> bytes | str:
     """A row's image: its bytes (given, or read from a path, checked), or its URL as is."""
-    if isinstance(image, bytes | bytearray | memoryview):
-        return bytes(image)
     if isinstance(image, str | os.PathLike):
-        name = os.fspath(image)
-        if isinstance(name, str):
-            return await read_image(name)  # a URL comes back as it is
-    raise InvalidInputError("image", f"expected bytes, a path or a URL, got {type(image).__name__}")
+        return await read_image(check_path("image", image))  # a URL comes back as it is
+    data = check_instance("image", image, (bytes, bytearray, memoryview), "bytes, a path or a URL")
+    return bytes(data)
 
 
 def _jsonable(value: object) -> object:

@@ -11,6 +11,7 @@ from .._config import DEFAULT_MAX_RETRIES
 from .._exceptions import InvalidInputError
 from .._models.completion import ChatCompletion
 from .._models.messages import Message, prompt_messages
+from .._validation import relabel
 from ._common import read_api_key, resolve_base_url, resolve_model, say
 from ._image_options import image_policy
 
@@ -50,7 +51,7 @@ def _messages(args: argparse.Namespace) -> list[Message]:
         field = {"text": "PROMPT", "content": "--system"}.get(exc.field)
         if field is None:
             raise
-        raise InvalidInputError(field, exc.problem) from None
+        raise relabel(exc, field) from None
 
 
 def _answer(

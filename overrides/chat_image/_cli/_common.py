@@ -13,11 +13,11 @@ import contextlib
 import os
 import sys
 import traceback
-from pathlib import Path
 from typing import Final, TextIO, TypeAlias
 
 from .._config import API_KEY_ENV, BASE_URL_ENV
 from .._exceptions import InvalidInputError
+from .._validation import check_key_file
 
 __all__ = [
     "EXIT_SIGINT",
@@ -184,8 +184,4 @@ def read_api_key(args: argparse.Namespace) -> str | None:
                 f"no API key: set {' or '.join(API_KEY_ENV)}, or give --api-key-file PATH"
             )
         return None
-    try:
-        return Path(args.api_key_file).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise InvalidInputError("--api-key-file", f"{args.api_key_file!r}: {reason}") from None
+    return check_key_file("--api-key-file", args.api_key_file)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from .._exceptions import InvalidInputError
+from .._validation import relabel
 from ._common import Subcommands, UsageError, say
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     except InvalidInputError as exc:
         # write_report's argument names, as this command's arguments and options.
-        raise InvalidInputError(_ARGUMENTS.get(exc.field, exc.field), exc.problem) from None
+        raise relabel(exc, _ARGUMENTS.get(exc.field, exc.field)) from None
     say(err, _described(summary))
     return 0
 

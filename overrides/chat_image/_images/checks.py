@@ -20,7 +20,8 @@ import math
 import re
 from typing import TYPE_CHECKING, Final
 
-from .._exceptions import InvalidImageError, InvalidInputError, MissingExtraError
+from .._exceptions import InvalidImageError, MissingExtraError
+from .._validation import check_detail, check_int
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -156,11 +157,9 @@ def estimate_image_tokens(width: int, height: int, detail: str | None = "auto") 
     `low` is a flat 85; `high` (and "auto" or None, as an upper bound) is 85 plus 170 for
     each 512 px tile of the image as the model scales it. Other models count differently.
     """
-    for name, value in (("width", width), ("height", height)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise InvalidInputError(name, f"expected a positive integer, got {value!r}")
-    if detail is not None and detail not in ("auto", "low", "high"):
-        raise InvalidInputError("detail", f"{detail!r} is not one of 'auto', 'low', 'high'")
+    check_int("width", width, minimum=1)
+    check_int("height", height, minimum=1)
+    check_detail("detail", detail)
     if detail == "low":
         return LOW_DETAIL_TOKENS
     w, h = fit_for_detail(width, height, detail)

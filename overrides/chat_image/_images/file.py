@@ -22,10 +22,11 @@ from typing import Final
 
 import attrs
 
-from .._exceptions import InvalidImageError, InvalidInputError
+from .._exceptions import InvalidImageError
+from .._validation import check_path
 from .checks import HEAD_BYTES, check_size, not_an_image, sniff_media_type
 
-__all__ = ["ImageFile", "check_path"]
+__all__ = ["ImageFile"]
 
 _OPEN_FLAGS: Final = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 _FIELD: Final = "path"
@@ -37,22 +38,6 @@ _KINDS: Final = (
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
 )
-
-
-def check_path(path: object) -> str:
-    """`path` as a string, or an InvalidInputError when it cannot name a file."""
-    if not isinstance(path, str | os.PathLike):
-        raise InvalidInputError(
-            _FIELD, f"expected a str or os.PathLike path, got {type(path).__name__}"
-        )
-    source = os.fspath(path)
-    if not isinstance(source, str):
-        raise InvalidInputError(_FIELD, f"expected a text path, got {type(source).__name__}")
-    if "\x00" in source:
-        raise InvalidInputError(_FIELD, f"{source!r} contains a NUL character")
-    if not source:
-        raise InvalidInputError(_FIELD, "empty")
-    return source
 
 
 def _kind(mode: int) -> str:
@@ -107,7 +92,7 @@ class ImageFile:
 
         Reads its first bytes only; with `check_limit`, refuses a file over the limit.
         """
-        source = check_path(path)
+        source = check_path(_FIELD, path)
         fd = _open(source)
         try:
             info = os.fstat(fd)

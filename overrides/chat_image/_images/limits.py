@@ -14,6 +14,16 @@ from typing import Any, Final, Literal, TypeAlias
 import attrs
 
 from .._exceptions import InvalidInputError
+from .._validation import (
+    check_bool,
+    check_both_or_neither,
+    check_instance,
+    check_int,
+    check_media_types,
+    check_number,
+    check_one_of,
+    validator,
+)
 
 __all__ = [
     "CONVERTIBLE_TYPES",
@@ -38,15 +48,6 @@ CONVERTIBLE_TYPES: Final = frozenset(
 _MB: Final = 1024 * 1024
 
 
-def _optional_positive(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInputError(
-            attribute.name, f"expected a positive integer or None, got {value!r}"
-        )
-
-
 class MediaTypes(frozenset[str]):
     """A set of media types that shows itself sorted (a frozenset's order varies by run)."""
 
@@ -58,24 +59,15 @@ _GATEWAY_FORMATS: Final = MediaTypes({"image/png", "image/jpeg", "image/gif", "i
 
 
 def _to_formats(value: Iterable[str]) -> MediaTypes:
-    if isinstance(value, str):
-        # A single string would become a set of its letters.
-        raise InvalidInputError("formats", f"expected a collection of media types, got {value!r}")
-    return value if isinstance(value, MediaTypes) else MediaTypes(value)
+    if isinstance(value, MediaTypes):
+        return value
+    return MediaTypes(check_media_types("formats", value, SENDABLE_TYPES, _WRITTEN_TYPES))
 
 
-def _check_formats(
-    instance: object, attribute: attrs.Attribute[Any], value: frozenset[str]
-) -> None:
-    unknown = sorted(str(item) for item in value if item not in SENDABLE_TYPES)
-    if unknown:
-        raise InvalidInputError(
-            "formats", f"{unknown} not among {sorted(SENDABLE_TYPES)} (the types a gateway takes)"
-        )
-    if not value & {"image/png", "image/jpeg"}:
-        raise InvalidInputError(
-            "formats", "must include image/png or image/jpeg: conversions write one of them"
-        )
+# What conversions write: a policy's formats must include one of them.
+_WRITTEN_TYPES: Final = frozenset({"image/png", "image/jpeg"})
+# The limits, each a positive number of bytes, pixels or images, or None for no limit.
+_LIMIT: Final = validator(check_int, minimum=1, optional=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -89,41 +81,31 @@ class ImageLimits:
     (less to upload, the same for the model), and without Pillow sends it as it is.
     """
 
-    max_bytes: int | None = attrs.field(default=None, validator=_optional_positive)
-    max_base64_bytes: int | None = attrs.field(default=None, validator=_optional_positive)
-    max_long_edge: int | None = attrs.field(default=None, validator=_optional_positive)
-    max_short_edge: int | None = attrs.field(default=None, validator=_optional_positive)
-    max_images: int | None = attrs.field(default=None, validator=_optional_positive)
-    max_request_bytes: int | None = attrs.field(default=None, validator=_optional_positive)
+    max_bytes: int | None = attrs.field(default=None, validator=_LIMIT)
+    max_base64_bytes: int | None = attrs.field(default=None, validator=_LIMIT)
+    max_long_edge: int | None = attrs.field(default=None, validator=_LIMIT)
+    max_short_edge: int | None = attrs.field(default=None, validator=_LIMIT)
+    max_images: int | None = attrs.field(default=None, validator=_LIMIT)
+    max_request_bytes: int | None = attrs.field(default=None, validator=_LIMIT)
     formats: frozenset[str] = attrs.field(
         default=_GATEWAY_FORMATS,
         converter=_to_formats,
-        validator=_check_formats,
     )
-    many_images: int | None = attrs.field(default=None, validator=_optional_positive)
-    many_images_long_edge: int | None = attrs.field(default=None, validator=_optional_positive)
-    server_scales: bool = attrs.field(default=False)
-
-    @server_scales.validator
-    def _check_server_scales(self, attribute: attrs.Attribute[bool], value: object) -> None:
-        if not isinstance(value, bool):
-            raise InvalidInputError("server_scales", f"expected True or False, got {value!r}")
+    many_images: int | None = attrs.field(default=None, validator=_LIMIT)
+    many_images_long_edge: int | None = attrs.field(default=None, validator=_LIMIT)
+    server_scales: bool = attrs.field(default=False, validator=validator(check_bool))
 
     def __attrs_post_init__(self) -> None:
-        if (self.many_images is None) != (self.many_images_long_edge is None):
-            raise InvalidInputError(
-                "many_images", "many_images and many_images_long_edge go together: give both"
-            )
+        check_both_or_neither(
+            "many_images",
+            "many_images_long_edge",
+            (self.many_images, self.many_images_long_edge),
+        )
 
     @classmethod
     def profile(cls, name: str) -> ImageLimits:
         """The named profile: "openai", "anthropic", "gemini" or "vllm"."""
-        try:
-            return PROFILES[name]
-        except (KeyError, TypeError):
-            raise InvalidInputError(
-                "limits", f"{name!r} is not one of {', '.join(map(repr, PROFILES))}"
-            ) from None
+        return PROFILES[check_one_of("limits", name, PROFILES)]
 
     def replace(self, **changes: Any) -> ImageLimits:
         """A copy with `changes` (e.g. `ImageLimits.profile("vllm").replace(max_images=4)`)."""
@@ -187,16 +169,6 @@ def _to_limits(value: str | ImageLimits) -> ImageLimits:
     return ImageLimits.profile(value)
 
 
-def _one_of(*choices: str) -> Any:
-    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if value not in choices:
-            raise InvalidInputError(
-                attribute.name, f"{value!r} is not one of {', '.join(map(repr, choices))}"
-            )
-
-    return check
-
-
 @attrs.frozen(kw_only=True)
 class ImagePolicy:
     """What the client does to images before sending them.
@@ -210,15 +182,16 @@ class ImagePolicy:
     """
 
     limits: ImageLimits = attrs.field(default=PROFILES["openai"], converter=_to_limits)
-    metadata: MetadataMode = attrs.field(default="strip", validator=_one_of("strip", "keep"))
-    urls: UrlMode = attrs.field(default="pass", validator=_one_of("pass", "inline", "auto"))
-    url_timeout: float = attrs.field(default=30.0)
-    url_max_bytes: int = attrs.field(default=50 * _MB, validator=_optional_positive)
-
-    @url_timeout.validator
-    def _check_timeout(self, attribute: attrs.Attribute[float], value: object) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise InvalidInputError("url_timeout", f"expected seconds > 0, got {value!r}")
+    metadata: MetadataMode = attrs.field(
+        default="strip", validator=validator(check_one_of, allowed=("strip", "keep"))
+    )
+    urls: UrlMode = attrs.field(
+        default="pass", validator=validator(check_one_of, allowed=("pass", "inline", "auto"))
+    )
+    url_timeout: float = attrs.field(
+        default=30.0, validator=validator(check_number, positive=True, unit="seconds")
+    )
+    url_max_bytes: int = attrs.field(default=50 * _MB, validator=_LIMIT)
 
 
 DEFAULT_POLICY: Final = ImagePolicy()
@@ -228,11 +201,10 @@ def check_policy(value: object, *, field: str = "images") -> ImagePolicy | None:
     """`value` as a policy (a profile name is taken as `ImagePolicy(limits=name)`), or None."""
     if value is None or isinstance(value, ImagePolicy):
         return value
-    if isinstance(value, str | ImageLimits):
-        try:
-            return ImagePolicy(limits=value)
-        except InvalidInputError as exc:
-            raise exc.under(field) from None
-    raise InvalidInputError(
-        field, f"expected an ImagePolicy, ImageLimits or profile name, got {type(value).__name__}"
+    limits: str | ImageLimits = check_instance(
+        field, value, (str, ImageLimits), "an ImagePolicy, ImageLimits or profile name"
     )
+    try:
+        return ImagePolicy(limits=limits)
+    except InvalidInputError as exc:
+        raise exc.under(field) from None

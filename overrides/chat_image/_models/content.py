@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final, Literal, TypeAlias, get_args
-from urllib.parse import urlsplit
+from typing import Any, ClassVar, Final, Literal, TypeAlias
 
 import attrs
 
@@ -30,7 +28,19 @@ from .._images.checks import (
     sniff_media_type,
 )
 from .._images.file import ImageFile
-from .._validation import check_json, check_text
+from .._validation import (
+    check_detail,
+    check_estimable,
+    check_extra,
+    check_has,
+    check_image_url,
+    check_image_url_object,
+    check_instance,
+    check_mapping,
+    check_str,
+    check_unknown_part,
+    validator,
+)
 
 __all__ = [
     "ContentPart",
@@ -44,77 +54,10 @@ __all__ = [
 ]
 
 ImageDetail: TypeAlias = Literal["auto", "low", "high"]
-IMAGE_DETAILS: Final[frozenset[str]] = frozenset(get_args(ImageDetail))
-# Only the head of a data URL is checked: scanning a 20 MB payload would cost a copy's worth
-# of time for no gain, and the gateway decodes it anyway.
-_DATA_URL_HEAD = re.compile(r"data:image/[A-Za-z0-9.+-]+;base64,", re.ASCII)
 
 
 def _empty_extra() -> Mapping[str, Any]:
     return {}
-
-
-def _check_str(field: str, value: object) -> None:
-    if not isinstance(value, str):
-        raise InvalidInputError(field, f"expected a string, got {type(value).__name__}")
-    check_text(field, value)
-
-
-def check_image_url(url: object) -> None:
-    """Refuse what the gateway cannot fetch or decode, without echoing a data URL's payload."""
-    _check_str("url", url)
-    assert isinstance(url, str)
-    head = url[:64]
-    lowered = head.lower()
-    if lowered.startswith(("https://", "http://")):
-        if not urlsplit(head).netloc:
-            raise InvalidInputError("url", f"{head!r} has no host")
-        return
-    if lowered.startswith("data:"):
-        if not _DATA_URL_HEAD.match(head):
-            raise InvalidInputError(
-                "url", "a data URL must start with data:image/<type>;base64, (e.g. image/png)"
-            )
-        return
-    scheme = head.split(":", 1)[0] if ":" in head else ""
-    shown = f"scheme {scheme!r}" if scheme else f"{head[:40]!r} (no scheme)"
-    raise InvalidInputError(
-        "url", f"{shown} is not allowed; use an http(s) URL or a data:image/...;base64, URL"
-    )
-
-
-def _validate_url(_: object, __: attrs.Attribute[str], value: str) -> None:
-    check_image_url(value)
-
-
-def _check_detail(value: object) -> None:
-    if value is not None and value not in IMAGE_DETAILS:
-        raise InvalidInputError("detail", f"{value!r} is not one of 'auto', 'low', 'high'")
-
-
-def _validate_detail(_: object, __: attrs.Attribute[ImageDetail | None], value: object) -> None:
-    _check_detail(value)
-
-
-def _validate_text(_: object, __: attrs.Attribute[str], value: object) -> None:
-    _check_str("text", value)
-
-
-def _check_json_fields(fields: Mapping[Any, Any]) -> None:
-    # Extra fields sit beside the named ones in the JSON: each is named by its key.
-    for key, value in fields.items():
-        if not isinstance(key, str):
-            raise InvalidInputError("extra", f"field names must be strings, got {key!r}")
-        check_json(key, value)
-
-
-def _validate_extra(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
-    # `type(...) is dict` first: it is what nearly every call passes, and much cheaper to
-    # check than the Mapping ABC (this runs for every part of every request).
-    if type(value) is not dict and not isinstance(value, Mapping):
-        raise InvalidInputError("extra", f"expected a mapping, got {type(value).__name__}")
-    if value:
-        _check_json_fields(value)
 
 
 def _image_url_model(
@@ -129,10 +72,10 @@ def _image_url_model(
 class ImageURL:
     """Where the image is: an http(s) URL or a `data:image/...;base64,` URL."""
 
-    url: str = attrs.field(validator=_validate_url)
-    detail: ImageDetail | None = attrs.field(default=None, validator=_validate_detail)
+    url: str = attrs.field(validator=validator(check_image_url))
+    detail: ImageDetail | None = attrs.field(default=None, validator=validator(check_detail))
     extra: Mapping[str, Any] = attrs.field(
-        factory=_empty_extra, kw_only=True, validator=_validate_extra, repr=False
+        factory=_empty_extra, kw_only=True, validator=validator(check_extra), repr=False
     )
 
     def __repr__(self) -> str:
@@ -165,9 +108,8 @@ def _validate_data(
 ) -> None:
     if isinstance(value, ImageFile):
         return  # checked when it was made, and again each time it is read
-    if not isinstance(value, bytes):
-        raise InvalidInputError("data", f"expected bytes, got {type(value).__name__}")
-    check_image_bytes(value, field="data", source=instance.source)
+    data = check_instance("data", value, bytes, "bytes")
+    check_image_bytes(data, field="data", source=instance.source)
 
 
 @attrs.frozen(repr=False)
@@ -185,9 +127,9 @@ class ImageData:
     _content: bytes | ImageFile = attrs.field(
         alias="data", converter=_to_content, validator=_validate_data
     )
-    detail: ImageDetail | None = attrs.field(default=None, validator=_validate_detail)
+    detail: ImageDetail | None = attrs.field(default=None, validator=validator(check_detail))
     extra: Mapping[str, Any] = attrs.field(
-        factory=_empty_extra, kw_only=True, validator=_validate_extra
+        factory=_empty_extra, kw_only=True, validator=validator(check_extra)
     )
     # Where the bytes came from, for messages only.
     source: str | None = attrs.field(default=None, kw_only=True, eq=False)
@@ -201,12 +143,11 @@ class ImageData:
         resize: bool = False,
     ) -> ImageData:
         """The image in `data`; with `resize=True` (needs Pillow), scaled down for `detail`."""
-        _check_detail(detail)
+        check_detail("detail", detail)
         data = _to_bytes(data)
         if not resize:
             return cls(data, detail)
-        if not isinstance(data, bytes):
-            raise InvalidInputError("data", f"expected bytes, got {type(data).__name__}")
+        check_instance("data", data, bytes, "bytes")
         media_type = check_image_bytes(data, field="data", check_limit=False)
         resized, _ = resize_for_detail(data, media_type, detail, field="data")
         return cls(resized, detail)
@@ -225,7 +166,7 @@ class ImageData:
         file is read now and the resized image kept; one already small enough is sent from
         the file, as without `resize`.
         """
-        _check_detail(detail)
+        check_detail("detail", detail)
         if not resize:
             file = ImageFile.check(path)
             return cls(file, detail, source=file.path)
@@ -294,21 +235,14 @@ class ImageData:
         return self.to_api().to_dict()
 
 
-def _validate_image_url(_: object, __: attrs.Attribute[ImageURL], value: object) -> None:
-    if not isinstance(value, ImageURL | ImageData):
-        raise InvalidInputError(
-            "image_url", f"expected an ImageURL or ImageData, got {type(value).__name__}"
-        )
-
-
 @attrs.frozen
 class TextPart:
     """A `{"type": "text", "text": ...}` part."""
 
     type: ClassVar[Literal["text"]] = "text"
-    text: str = attrs.field(validator=_validate_text)
+    text: str = attrs.field(validator=validator(check_str))
     extra: Mapping[str, Any] = attrs.field(
-        factory=_empty_extra, kw_only=True, validator=_validate_extra
+        factory=_empty_extra, kw_only=True, validator=validator(check_extra)
     )
 
     def to_api(self) -> api.ContentPart:
@@ -326,9 +260,13 @@ class ImagePart:
     """A `{"type": "image_url", "image_url": {"url": ..., "detail": ...}}` part."""
 
     type: ClassVar[Literal["image_url"]] = "image_url"
-    image_url: ImageURL | ImageData = attrs.field(validator=_validate_image_url)
+    image_url: ImageURL | ImageData = attrs.field(
+        validator=validator(
+            check_instance, kinds=(ImageURL, ImageData), what="an ImageURL or ImageData"
+        )
+    )
     extra: Mapping[str, Any] = attrs.field(
-        factory=_empty_extra, kw_only=True, validator=_validate_extra
+        factory=_empty_extra, kw_only=True, validator=validator(check_extra)
     )
 
     @classmethod
@@ -383,7 +321,7 @@ class ImagePart:
         """
         from .._images.pdf import render_pdf
 
-        _check_detail(detail)
+        check_detail("detail", detail)
         name = "PDF" if isinstance(path, bytes) else os.fspath(path)
         return [
             cls(ImageData(page, detail, source=f"{name}#page={number}"))
@@ -397,13 +335,8 @@ class ImagePart:
         """
         if isinstance(self.image_url, ImageData):
             return self.image_url.estimate_tokens()
-        if self.image_url.detail == "low":
-            return LOW_DETAIL_TOKENS
-        raise InvalidInputError(
-            "image_url.url",
-            "the pixel size of an image behind a URL is not known here; "
-            "use estimate_image_tokens(width, height, detail)",
-        )
+        check_estimable("image_url.url", size_known=False, detail=self.image_url.detail)
+        return LOW_DETAIL_TOKENS
 
     def to_api(self) -> api.ContentPart:
         """The generated model, which owns the wire format."""
@@ -415,24 +348,20 @@ class ImagePart:
         return self.to_api().to_dict()
 
 
-def _validate_unknown(_: object, __: attrs.Attribute[Mapping[str, Any]], value: object) -> None:
-    if not isinstance(value, Mapping):
-        raise InvalidInputError("", f"expected a mapping, got {type(value).__name__}")
-    part_type = value.get("type")
-    if not isinstance(part_type, str) or not part_type:
-        raise InvalidInputError("type", "a content part needs a non-empty string 'type'")
-    if part_type in _KNOWN_TYPES:
-        raise InvalidInputError(
-            "type", f"{part_type!r} parts are {_KNOWN_TYPES[part_type].__name__}, not UnknownPart"
-        )
-    _check_json_fields(value)
+# The part types with classes of their own: an UnknownPart of one of these is refused.
+_KNOWN_TYPES: Final[dict[str, type[TextPart] | type[ImagePart]]] = {
+    "text": TextPart,
+    "image_url": ImagePart,
+}
 
 
 @attrs.frozen
 class UnknownPart:
     """A part of a type this version does not model, kept exactly as given."""
 
-    data: Mapping[str, Any] = attrs.field(validator=_validate_unknown)
+    data: Mapping[str, Any] = attrs.field(
+        validator=validator(check_unknown_part, known=_KNOWN_TYPES)
+    )
 
     @property
     def type(self) -> str:
@@ -450,10 +379,6 @@ class UnknownPart:
 
 
 ContentPart: TypeAlias = TextPart | ImagePart | UnknownPart
-_KNOWN_TYPES: Final[dict[str, type[TextPart] | type[ImagePart]]] = {
-    "text": TextPart,
-    "image_url": ImagePart,
-}
 
 
 def _extra(data: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
@@ -461,14 +386,7 @@ def _extra(data: Mapping[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _parse_image_url(data: object) -> ImageURL:
-    if isinstance(data, str):
-        raise InvalidInputError(
-            "image_url", 'expected an object like {"url": "https://..."}, got a bare string'
-        )
-    if type(data) is not dict and not isinstance(data, Mapping):
-        raise InvalidInputError("image_url", f"expected an object, got {type(data).__name__}")
-    if "url" not in data:
-        raise InvalidInputError("image_url.url", "missing")
+    data = check_image_url_object("image_url", data)
     try:
         return ImageURL(data["url"], data.get("detail"), extra=_extra(data, ("url", "detail")))
     except InvalidInputError as exc:
@@ -482,19 +400,13 @@ def parse_content_part(data: object) -> ContentPart:
     """
     if isinstance(data, TextPart | ImagePart | UnknownPart):
         return data
-    if type(data) is not dict and not isinstance(data, Mapping):
-        raise InvalidInputError(
-            "", f"expected a TextPart, ImagePart or part dict, got {type(data).__name__}"
-        )
+    data = check_mapping("", data, what="a TextPart, ImagePart or part dict")
     part_type = data.get("type")
     if part_type == "text":
-        if "text" not in data:
-            raise InvalidInputError("text", "missing")
-        return TextPart(data["text"], extra=_extra(data, ("type", "text")))
+        return TextPart(check_has(data, "text"), extra=_extra(data, ("type", "text")))
     if part_type == "image_url":
-        if "image_url" not in data:
-            raise InvalidInputError("image_url", "missing")
         return ImagePart(
-            _parse_image_url(data["image_url"]), extra=_extra(data, ("type", "image_url"))
+            _parse_image_url(check_has(data, "image_url")),
+            extra=_extra(data, ("type", "image_url")),
         )
     return UnknownPart(data)

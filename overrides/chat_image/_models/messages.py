@@ -17,14 +17,30 @@ from chat_image_api import models as api
 from chat_image_api.types import UNSET
 
 from .._exceptions import InvalidInputError
-from .._validation import check_json, check_text
+from .._validation import (
+    check_content,
+    check_extra,
+    check_given,
+    check_has,
+    check_instance,
+    check_items,
+    check_json,
+    check_mapping,
+    check_nonempty,
+    check_one_of,
+    check_optional_str,
+    check_text_parts,
+    check_tool_call,
+    check_tool_call_id,
+    relabel,
+    validator,
+)
 from .content import (
     ContentPart,
     ImageData,
     ImageDetail,
     ImagePart,
     TextPart,
-    _validate_extra,
     parse_content_part,
 )
 
@@ -50,35 +66,22 @@ Content: TypeAlias = str | tuple[ContentPart, ...]
 
 def _to_content(value: str | Iterable[ContentPart | Mapping[str, Any]]) -> Content:
     """Strings stay strings; any iterable of typed parts or part dicts becomes a tuple of parts."""
-    if isinstance(value, str):
-        check_text("content", value)
-        return value
-    if type(value) is not list and (
-        isinstance(value, bytes | Mapping) or not isinstance(value, Iterable)
-    ):
-        raise InvalidInputError(
-            "content", f"expected a string or a list of parts, got {type(value).__name__}"
-        )
+    checked = check_content("content", value)
+    if isinstance(checked, str):
+        return checked
     parts = []
-    for index, item in enumerate(value):
+    for index, item in enumerate(checked):
         try:
             parts.append(parse_content_part(item))
         except InvalidInputError as exc:
             raise exc.under(f"content[{index}]") from None
-    if not parts:
-        raise InvalidInputError("content", "an empty list of parts; give at least one part")
-    return tuple(parts)
+    return tuple(check_nonempty("content", parts, "part"))
 
 
 def _to_optional_content(
     value: str | Iterable[ContentPart | Mapping[str, Any]] | None,
 ) -> Content | None:
     return None if value is None else _to_content(value)
-
-
-def _validate_name(_: object, __: attrs.Attribute[str | None], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidInputError("name", f"expected a string, got {type(value).__name__}")
 
 
 def _empty_extra() -> Mapping[str, Any]:
@@ -117,9 +120,9 @@ def _to_json(message: Any, indent: int | None) -> str:
 class _RequiredContentMessage:
     role: ClassVar[str]
     content: Content = attrs.field(converter=_to_content)
-    name: str | None = attrs.field(default=None, validator=_validate_name)
+    name: str | None = attrs.field(default=None, validator=validator(check_optional_str))
     extra: Mapping[str, Any] = attrs.field(
-        factory=_empty_extra, kw_only=True, validator=_validate_extra
+        factory=_empty_extra, kw_only=True, validator=validator(check_extra)
     )
 
     def to_api(self) -> api.ChatMessage:
@@ -161,19 +164,15 @@ def _to_tool_calls(value: object) -> tuple[ChatCompletionMessageToolCall, ...] |
 
     if value is None:
         return None
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise InvalidInputError(
-            "tool_calls", f"expected a list of tool calls, got {type(value).__name__}"
-        )
     calls = []
-    for index, item in enumerate(value):
+    for index, item in enumerate(check_items("tool_calls", value, "a list of tool calls")):
         where = f"tool_calls[{index}]"
         if isinstance(item, ChatCompletionMessageToolCall):
             call = item
         elif isinstance(item, Mapping):
             function = item.get("function")
-            if function is not None and not isinstance(function, Mapping):
-                raise InvalidInputError(f"{where}.function", "expected a mapping")
+            if function is not None:
+                check_mapping(f"{where}.function", function)
             function = function or {}
             arguments = function.get("arguments")
             if isinstance(arguments, Mapping):
@@ -194,34 +193,12 @@ def _to_tool_calls(value: object) -> tuple[ChatCompletionMessageToolCall, ...] |
                 {key: v for key, v in item.items() if key not in ("id", "type", "function")},
             )
         else:
-            raise InvalidInputError(
-                where, f"expected a tool call or its dict, got {type(item).__name__}"
+            call = check_instance(
+                where, item, ChatCompletionMessageToolCall, "a tool call or its dict"
             )
-        _check_tool_call(call, where)
+        check_tool_call(where, call)
         calls.append(call)
     return tuple(calls)
-
-
-def _check_tool_call(call: ChatCompletionMessageToolCall, where: str) -> None:
-    if call.id is None:
-        raise InvalidInputError(f"{where}.id", "missing")
-    if not isinstance(call.id, str) or not call.id:
-        raise InvalidInputError(f"{where}.id", f"expected a non-empty string, got {call.id!r}")
-    if call.type != "function":
-        raise InvalidInputError(f"{where}.type", f"{call.type!r} is not 'function'")
-    if call.function is None:
-        raise InvalidInputError(f"{where}.function", "missing")
-    if call.function.name is None:
-        raise InvalidInputError(f"{where}.function.name", "missing")
-    if not isinstance(call.function.name, str):
-        raise InvalidInputError(f"{where}.function.name", "expected a string")
-    if not isinstance(call.function.arguments, str):
-        raise InvalidInputError(
-            f"{where}.function.arguments",
-            f"expected the arguments as JSON text, got {call.function.arguments!r}",
-        )
-    check_json(where, dict(call.extra))
-    check_json(f"{where}.function", dict(call.function.extra))
 
 
 def _tool_call_to_api(call: ChatCompletionMessageToolCall) -> api.MessageToolCall:
@@ -243,12 +220,12 @@ class AssistantMessage:
 
     role: ClassVar[Literal["assistant"]] = "assistant"
     content: Content | None = attrs.field(default=None, converter=_to_optional_content)
-    name: str | None = attrs.field(default=None, validator=_validate_name)
+    name: str | None = attrs.field(default=None, validator=validator(check_optional_str))
     tool_calls: tuple[ChatCompletionMessageToolCall, ...] | None = attrs.field(
         default=None, kw_only=True, converter=_to_tool_calls
     )
     extra: Mapping[str, Any] = attrs.field(
-        factory=_empty_extra, kw_only=True, validator=_validate_extra
+        factory=_empty_extra, kw_only=True, validator=validator(check_extra)
     )
 
     def to_api(self) -> api.ChatMessage:
@@ -267,19 +244,8 @@ class AssistantMessage:
 def _to_tool_content(value: str | Iterable[ContentPart | Mapping[str, Any]]) -> Content:
     content = _to_content(value)
     if not isinstance(content, str):
-        for index, part in enumerate(content):
-            if isinstance(part, ImagePart):
-                raise InvalidInputError(
-                    f"content[{index}]", "a tool's result takes text parts only, not images"
-                )
+        check_text_parts("content", content, ImagePart)
     return content
-
-
-def _validate_tool_call_id(_: object, __: attrs.Attribute[str], value: object) -> None:
-    if not isinstance(value, str):
-        raise InvalidInputError("tool_call_id", f"expected a string, got {type(value).__name__}")
-    if not value:
-        raise InvalidInputError("tool_call_id", "empty; give the id of the call answered")
 
 
 @attrs.frozen
@@ -288,10 +254,10 @@ class ToolMessage:
     `ToolMessage(call.id, "18 C, sunny")`."""
 
     role: ClassVar[Literal["tool"]] = "tool"
-    tool_call_id: str = attrs.field(validator=_validate_tool_call_id)
+    tool_call_id: str = attrs.field(validator=validator(check_tool_call_id))
     content: Content = attrs.field(converter=_to_tool_content)
     extra: Mapping[str, Any] = attrs.field(
-        factory=_empty_extra, kw_only=True, validator=_validate_extra
+        factory=_empty_extra, kw_only=True, validator=validator(check_extra)
     )
 
     def to_api(self) -> api.ChatMessage:
@@ -315,7 +281,8 @@ _CONTENT_ROLES: Final[
     "developer": DeveloperMessage,
     "user": UserMessage,
 }
-_ROLES: Final = "'system', 'developer', 'user', 'assistant', 'tool'"
+# The roles a message dict may have, as a refusal lists them; two have classes of their own.
+_ROLES: Final = ("system", "developer", "user", "assistant", "tool")
 _ASSISTANT_KEYS: Final = frozenset({"role", "content", "name", "tool_calls"})
 _TOOL_KEYS: Final = frozenset({"role", "content", "tool_call_id"})
 _TYPED: Final = (SystemMessage, DeveloperMessage, UserMessage, AssistantMessage, ToolMessage)
@@ -338,29 +305,21 @@ def parse_message(data: object) -> Message:
 
         if isinstance(data, ChatCompletionMessage):
             return _from_answer(data)
-        raise InvalidInputError("", f"expected a message object or dict, got {type(data).__name__}")
-    role = data.get("role")
-    if role is None:
-        raise InvalidInputError("role", "missing")
+    data = check_mapping("", data, what="a message object or dict")
+    role = check_given("role", data.get("role"))
     if role == "assistant":
         extra = {key: value for key, value in data.items() if key not in _ASSISTANT_KEYS}
         return AssistantMessage(
             data.get("content"), data.get("name"), tool_calls=data.get("tool_calls"), extra=extra
         )
     if role == "tool":
-        if "tool_call_id" not in data:
-            raise InvalidInputError("tool_call_id", "missing")
-        if "content" not in data:
-            raise InvalidInputError("content", "missing")
+        tool_call_id = check_has(data, "tool_call_id")
+        content = check_has(data, "content")
         extra = {key: value for key, value in data.items() if key not in _TOOL_KEYS}
-        return ToolMessage(data["tool_call_id"], data["content"], extra=extra)
-    cls = _CONTENT_ROLES.get(role) if isinstance(role, str) else None
-    if cls is None:
-        raise InvalidInputError("role", f"{role!r} is not one of {_ROLES}")
+        return ToolMessage(tool_call_id, content, extra=extra)
+    cls = _CONTENT_ROLES[check_one_of("role", role, _ROLES)]
     extra = {key: value for key, value in data.items() if key not in ("role", "content", "name")}
-    if "content" not in data:
-        raise InvalidInputError("content", "missing")
-    return cls(data["content"], data.get("name"), extra=extra)
+    return cls(check_has(data, "content"), data.get("name"), extra=extra)
 
 
 # What marks an image source as a URL rather than a local path.
@@ -414,7 +373,7 @@ def prompt_messages(
                 parts.append(ImagePart.from_path(image, detail, resize=resize))
         except InvalidInputError as exc:
             if isinstance(image, bytes):
-                raise InvalidInputError("image", f"{name!r}: {exc.problem}") from None
+                raise relabel(exc, "image", about=repr(name)) from None
             raise
     messages: list[Message] = [SystemMessage(system)] if system else []
     messages.append(UserMessage(parts))

@@ -14,9 +14,10 @@ from typing import Any, Final
 
 import attrs
 
-from .._exceptions import APIStatusError, InvalidInputError
+from .._exceptions import APIStatusError
 from .._models.completion import ChatCompletion, ChatCompletionMessageToolCall, Usage
 from .._tracing import tracing_of
+from .._validation import check_parse_options
 from .convert import Problem
 from .extract import candidates, looks_like_schema, unwrap
 from .ladder import (
@@ -54,13 +55,7 @@ Plan = Generator[dict[str, Any], "ChatCompletion | APIStatusError", "ParsedChatC
 
 def check_options(mode: object, max_reasks: object) -> str:
     """`mode` and `max_reasks` checked before anything is sent."""
-    if mode != _AUTO and mode not in MODES:
-        raise InvalidInputError(
-            "mode", f"expected 'auto' or one of {', '.join(MODES)}, got {mode!r}"
-        )
-    if isinstance(max_reasks, bool) or not isinstance(max_reasks, int) or max_reasks < 0:
-        raise InvalidInputError("max_reasks", f"expected an integer >= 0, got {max_reasks!r}")
-    return str(mode)
+    return check_parse_options(mode, max_reasks, MODES)
 
 
 @attrs.frozen

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import json
-import sys
-from pathlib import Path
 from typing import Any
 
-from .._exceptions import InvalidInputError
-from .target import prepare
+from .._validation import check_schema_option
 
 __all__ = ["load_response_format", "to_jsonable"]
 
@@ -20,32 +15,7 @@ def load_response_format(spec: str, *, option: str = "--schema") -> Any:
     A path to an existing file is read as a JSON Schema; `module:Class` is imported (from the
     current directory too, as `python -m` would).
     """
-    path = Path(spec)
-    if path.is_file():
-        try:
-            schema = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise InvalidInputError(option, f"{spec}: not a JSON Schema file ({exc})") from None
-        if not isinstance(schema, dict):
-            raise InvalidInputError(option, f"{spec}: a JSON Schema is an object")
-        found: Any = schema
-    elif ":" in spec:
-        module_name, _, attribute = spec.partition(":")
-        if "" not in sys.path and "." not in sys.path:
-            sys.path.insert(0, "")
-        try:
-            found = importlib.import_module(module_name)
-            for part in attribute.split("."):
-                found = getattr(found, part)
-        except (ImportError, AttributeError) as exc:
-            raise InvalidInputError(option, f"cannot load {spec!r}: {exc}") from None
-    else:
-        raise InvalidInputError(option, f"{spec!r} is neither a JSON Schema file nor module:Class")
-    try:
-        prepare(found)
-    except TypeError as exc:
-        raise InvalidInputError(option, str(exc)) from None
-    return found
+    return check_schema_option(option, spec)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -202,11 +202,9 @@ def tracing_of(client: object) -> Tracing:
 def tracing_enabled(tracing: bool | None, environ: Mapping[str, str] | None = None) -> bool:
     """The client's `tracing` argument, else `CHAT_IMAGE_TRACING` (on unless 0/false/no/off)."""
     if tracing is not None:
-        if not isinstance(tracing, bool):
-            from .._exceptions import InvalidInputError
+        from .._validation import check_bool
 
-            raise InvalidInputError("tracing", f"expected True, False or None, got {tracing!r}")
-        return tracing
+        return check_bool("tracing", tracing, optional=True)
     env = os.environ if environ is None else environ
     return env.get(TRACING_ENV, "").strip().lower() not in _OFF
 
@@ -214,12 +212,10 @@ def tracing_enabled(tracing: bool | None, environ: Mapping[str, str] | None = No
 def tracing_for(tracing: bool | None, provider_name: str | None, base_url: str) -> Tracing:
     """A client's telemetry: `UNTRACED` when turned off or without the `otel` extra."""
     global _api_missing
-    if provider_name is not None and (not isinstance(provider_name, str) or not provider_name):
-        from .._exceptions import InvalidInputError
+    if provider_name is not None:
+        from .._validation import check_nonempty_str
 
-        raise InvalidInputError(
-            "gen_ai_provider", f"expected a non-empty string, got {provider_name!r}"
-        )
+        check_nonempty_str("gen_ai_provider", provider_name)
     if not tracing_enabled(tracing):
         return UNTRACED
     try:

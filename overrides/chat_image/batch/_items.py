@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,10 +20,16 @@ import attrs
 
 from .._exceptions import InvalidImageError, InvalidInputError
 from .._images.checks import sniff_media_type
-from .._images.file import ImageFile, check_path
+from .._images.file import ImageFile
 from .._models.content import ImageDetail
 from .._models.messages import is_url
-from .._validation import check_text
+from .._validation import (
+    check_exists,
+    check_manifest_line,
+    check_nonempty,
+    check_shard_spec,
+    validator,
+)
 
 __all__ = [
     "BatchItem",
@@ -34,12 +40,6 @@ __all__ = [
 ]
 
 _HEAD_BYTES: Final = 32  # the image policy's formats need 32 (checks.HEAD_BYTES)
-_DETAILS: Final = ("auto", "low", "high")
-
-
-def _check_images(_: object, __: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]) -> None:
-    if not value:
-        raise InvalidInputError("images", "at least one image is needed")
 
 
 @attrs.frozen
@@ -47,7 +47,7 @@ class BatchItem:
     """One request of a batch: its id, its images (paths or URLs), and what to ask."""
 
     id: str
-    images: tuple[str, ...] = attrs.field(validator=_check_images)
+    images: tuple[str, ...] = attrs.field(validator=validator(check_nonempty, what="image"))
     prompt: str | None = None
     model: str | None = None
     max_tokens: int | None = None
@@ -82,14 +82,7 @@ class Shard:
 
 def parse_shard(text: str) -> Shard:
     """`K/N`, with 1 <= K <= N, or the InvalidInputError that says what is wrong."""
-    index, slash, count = text.partition("/")
-    try:
-        k, n = int(index), int(count)
-    except ValueError:
-        k = n = 0
-    if not slash or not 1 <= k <= n:
-        raise InvalidInputError("--shard", f"expected K/N with 1 <= K <= N, got {text!r}")
-    return Shard(k, n)
+    return Shard(*check_shard_spec("--shard", text))
 
 
 _NOT_FILES: Final = (
@@ -181,64 +174,18 @@ _NOT_AN_INPUT: Final = (
 )
 
 
-def _field(line: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
-    value = line.get(name)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
-        raise InvalidInputError(name, f"expected {_kind_name(kind)}, got {value!r}")
-    return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(
-        {"str": "a string", "int": "an integer"}.get(k.__name__, k.__name__) for k in kinds
-    )
-
-
 def _manifest_item(data: object, base: Path) -> BatchItem:
-    if not isinstance(data, dict):
-        raise InvalidInputError("", f"expected a JSON object, got {type(data).__name__}")
-    item_id = _field(data, "id", (str, int))
-    if item_id is None or str(item_id) == "":
-        raise InvalidInputError("id", "missing")
-    images = data.get("images", data.get("image"))
-    if isinstance(images, str):
-        images = [images]
-    if (
-        not isinstance(images, list)
-        or not images
-        or not all(isinstance(image, str) and image for image in images)
-    ):
-        raise InvalidInputError("images", "expected an image path or URL, or a list of them")
-    for image in images:
-        if not is_url(image):
-            try:
-                check_path(image)  # a NUL in it, say: refused here, with the line's number
-            except InvalidInputError as exc:
-                raise InvalidInputError("images", exc.problem) from None
-    model = _field(data, "model", str)
-    if model is not None and not model.strip():
-        raise InvalidInputError("model", f"expected a model name, got {model!r}")
-    prompt = _field(data, "prompt", str)
-    for name, text in (("model", model), ("prompt", prompt)):
-        if text is not None:
-            check_text(name, text)
-    max_tokens = _field(data, "max_tokens", int)
-    if max_tokens is not None and max_tokens <= 0:
-        raise InvalidInputError("max_tokens", f"expected a positive integer, got {max_tokens}")
-    detail = _field(data, "detail", str)
-    if detail is not None and detail not in _DETAILS:
-        raise InvalidInputError("detail", f"{detail!r} is not one of 'auto', 'low', 'high'")
+    line = check_manifest_line(data, is_url=is_url)
     # Paths are relative to the manifest's folder, so a manifest travels with its images.
-    resolved = tuple(image if is_url(image) else str(base / image) for image in images)
+    images = tuple(image if is_url(image) else str(base / image) for image in line["images"])
     return BatchItem(
-        str(item_id),
-        resolved,
-        prompt=prompt,
-        model=model,
-        max_tokens=max_tokens,
-        detail=detail,
-        metadata=data.get("metadata"),
+        line["id"],
+        images,
+        prompt=line["prompt"],
+        model=line["model"],
+        max_tokens=line["max_tokens"],
+        detail=line["detail"],
+        metadata=line["metadata"],
     )
 
 
@@ -264,13 +211,9 @@ def iter_input(
 
     Raises InvalidInputError when `source` is neither.
     """
+    check_exists("INPUT", source, "folder or file")
     path = Path(source)
-    if path.is_dir():
-        found = _iter_folder(path)
-    elif path.is_file():
-        found = _iter_manifest(path)
-    else:
-        raise InvalidInputError("INPUT", f"{os.fspath(source)!r}: no such folder or file")
+    found = _iter_folder(path) if path.is_dir() else _iter_manifest(path)
     for entry in found:
         if shard is None or isinstance(entry, InputProblem) or entry.id in shard:
             yield entry

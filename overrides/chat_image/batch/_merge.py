@@ -19,7 +19,8 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from .._exceptions import ChatImageError, InvalidInputError
+from .._exceptions import ChatImageError
+from .._validation import check_merge_inputs, check_one_of, check_stat
 
 __all__ = ["MergeConflictError", "MergeSummary", "merge_outputs"]
 
@@ -153,20 +154,12 @@ def merge_outputs(
     `prefer="newest"` (the most recently modified file's answer wins); InvalidInputError
     for a missing input or a bad argument. `output` is replaced whole, never half written.
     """
-    if prefer not in (None, "newest"):
-        raise InvalidInputError("--prefer", f"expected 'newest', got {prefer!r}")
-    paths = [os.fspath(path) for path in inputs]
-    if not paths:
-        raise InvalidInputError("INPUT", "no output files to merge")
-    if len(paths) >= 1 << _FILE_BITS:
-        raise InvalidInputError("INPUT", f"{len(paths)} files; at most {(1 << _FILE_BITS) - 1}")
+    check_one_of("--prefer", prefer, ("newest",), optional=True)
+    paths = check_merge_inputs([os.fspath(path) for path in inputs], most=(1 << _FILE_BITS) - 1)
     # Newer is a later modification time; files modified at once, a later place in the list.
     age: list[tuple[int, int]] = []
     for place, path in enumerate(paths):
-        try:
-            age.append((os.stat(path).st_mtime_ns, place))
-        except OSError as exc:
-            raise InvalidInputError("INPUT", f"{path!r}: {exc.strerror or exc}") from None
+        age.append((check_stat("INPUT", path).st_mtime_ns, place))
     index: dict[str, int] = {}
     unreadable = in_several = replaced = 0
     for place, path in enumerate(paths):

@@ -29,7 +29,13 @@ from .._structured.outcomes import (
     LengthFinishReasonError,
     StructuredOutputError,
 )
-from .._validation import check_positive, check_text
+from .._validation import (
+    check_item_request,
+    check_number,
+    check_positive,
+    check_response_type,
+    check_text,
+)
 from ._estimate import estimate_request_tokens
 from ._items import BatchItem, InputProblem, Shard, iter_input, read_image
 from ._journal import Journal, OutputWriteError
@@ -155,18 +161,12 @@ async def run_batch(
     check_positive("rpm", rpm, optional=True)
     check_positive("tpm", tpm, optional=True)
     check_positive("max_tokens", max_tokens)
-    if isinstance(grace, bool) or not isinstance(grace, int | float) or not grace >= 0:
-        raise InvalidInputError("grace", f"expected a number of seconds >= 0, got {grace!r}")
+    check_number("grace", grace, minimum=0, unit="a number of seconds")
     for field, text in (("prompt", prompt), ("system", system), ("model", model)):
         if text is not None:
             check_text(field, text)
     if response_format is not None:
-        from .._structured.target import prepare
-
-        try:
-            prepare(response_format)
-        except TypeError as exc:
-            raise InvalidInputError("response_format", str(exc)) from None
+        check_response_type("response_format", response_format)
     policy = resolve_policy(images, None)
     options = RunOptions(
         prompt,
@@ -374,10 +374,7 @@ class _Runner:
         # For `chat-image report`: where the images are and what was asked.
         base |= request_fields(options, item.images, prompt, model, max_tokens, detail)
         try:
-            if prompt is None:
-                raise InvalidInputError("prompt", "none for this item; give --prompt")
-            if model is None:
-                raise InvalidInputError("model", "none for this item; give --model")
+            prompt, model = check_item_request(prompt, model)
             images = [await read_image(image) for image in item.images]
             base["input_hash"] = input_hash(options, prompt, model, max_tokens, detail, images)
             if self._already_done(item.id, base["input_hash"]):

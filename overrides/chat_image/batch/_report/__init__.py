@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import attrs
 
-from ..._exceptions import InvalidInputError
+from ..._validation import check_exists, check_int
 from ._page import Totals, page_head, page_tail, side, write_items
 from ._records import Entry, Run, change_of, changed_fields, join, read_run
 from ._thumbs import NO_PILLOW, Picture, Thumbnailer, recorded_images
@@ -47,11 +47,6 @@ class ReportSummary:
     changes: Mapping[str, int] = attrs.field(factory=dict)
 
 
-def _check_file(field: str, path: str | os.PathLike[str]) -> None:
-    if not os.path.isfile(path):
-        raise InvalidInputError(field, f"{os.fspath(path)!r}: no such file")
-
-
 def write_report(
     output: str | os.PathLike[str],
     report: str | os.PathLike[str],
@@ -70,17 +65,13 @@ def write_report(
     side) need Pillow, the `images` extra; without it the cards say so. The same inputs give
     the same bytes. Raises InvalidInputError for a missing file or folder, or a bad `thumb_px`.
     """
-    _check_file("output", output)
+    check_exists("output", output, "file")
     if compare is not None:
-        _check_file("compare", compare)
-    if not Path(report).resolve().parent.is_dir():
-        raise InvalidInputError("report", f"{os.fspath(report)!r}: its folder does not exist")
-    if images is not None and not os.path.isdir(images):
-        raise InvalidInputError("images", f"{os.fspath(images)!r}: no such folder")
-    if isinstance(thumb_px, bool) or not isinstance(thumb_px, int) or not 16 <= thumb_px <= 2048:
-        raise InvalidInputError(
-            "thumb_px", f"expected an integer from 16 to 2048, got {thumb_px!r}"
-        )
+        check_exists("compare", compare, "file")
+    check_exists("report", report, "parent")
+    if images is not None:
+        check_exists("images", images, "folder")
+    check_int("thumb_px", thumb_px, minimum=16, maximum=2048)
     new = read_run(output)
     old = read_run(compare) if compare is not None else None
     if title is None:
