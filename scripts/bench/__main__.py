@@ -57,19 +57,41 @@ CONCURRENCY = 300
 
 
 def _async_rows(url: str, rounds: int) -> list[Row]:
-    concurrent = run_async(url, min(rounds, 15), CONCURRENCY)
-    over_aiohttp = {
-        "chat_image": concurrent.pop("chat_image_aiohttp"),
-        "httpx": concurrent.pop("httpx_aiohttp"),
-        "openai": concurrent.pop("openai_aiohttp"),
-    }
-    same = {**concurrent, "httpx": concurrent.pop("httpx_same_limits")}
+    by_client = run_async(url, min(rounds, 15), CONCURRENCY)
     name = f"async: {CONCURRENCY} concurrent"
-    return [
-        Row(f"{name} calls", "ms/batch", concurrent, "<= 1.00x httpx", limit=1.00),
-        Row(f"{name}, httpx at our limits", "ms/batch", same, "(info)"),
-        Row(f"{name}, all over aiohttp", "ms/batch", over_aiohttp, "<= 1.15x httpx", limit=1.15),
-    ]
+    rows = []
+    for kind, unit in (("wall", "ms/batch"), ("cpu", "us/call")):
+        concurrent = {client: figures[kind] for client, figures in by_client.items()}
+        over_aiohttp = {
+            "chat_image": concurrent.pop("chat_image_aiohttp"),
+            "httpx": concurrent.pop("httpx_aiohttp"),
+            "openai": concurrent.pop("openai_aiohttp"),
+        }
+        same = {**concurrent, "httpx": concurrent.pop("httpx_same_limits")}
+        # The targets are on the time a batch takes; the CPU a call costs the client's own
+        # process is shown beside it: on a shared machine it varies less than the time.
+        cpu = kind == "cpu"
+        suffix = ", CPU" if cpu else ""
+        rows += [
+            Row(
+                f"{name} calls{suffix}",
+                unit,
+                concurrent,
+                "(info)" if cpu else "<= 1.00x httpx",
+                limit=None if cpu else 1.00,
+                paired=False,
+            ),
+            Row(f"{name}, httpx at our limits{suffix}", unit, same, "(info)", paired=False),
+            Row(
+                f"{name}, all over aiohttp{suffix}",
+                unit,
+                over_aiohttp,
+                "(info)" if cpu else "<= 1.15x httpx",
+                limit=None if cpu else 1.15,
+                paired=False,
+            ),
+        ]
+    return rows
 
 
 def _import_rows(rounds: int) -> list[Row]:

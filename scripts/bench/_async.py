@@ -85,20 +85,24 @@ def _clients(url: str, name: str) -> tuple[AsyncCall, Callable[[], Awaitable[Non
     return _create_call(client), client.close
 
 
-async def _time_one_client(name: str, url: str, rounds: int, concurrency: int) -> list[float]:
-    """Milliseconds per batch of `concurrency` gathered calls, for one client alone."""
+async def _time_one_client(
+    name: str, url: str, rounds: int, concurrency: int
+) -> dict[str, list[float]]:
+    """Per round of `concurrency` gathered calls, for one client alone: milliseconds a batch
+    (`wall`) and this process's CPU microseconds a call (`cpu`, the client's own work)."""
     call, close = _clients(url, name)
-    samples = []
+    wall, cpu = [], []
     try:
         for _ in range(ASYNC_WARMUP_BATCHES):
             await asyncio.gather(*(call() for _ in range(concurrency)))
         for _ in range(rounds):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(call() for _ in range(concurrency)))
-            samples.append((time.perf_counter() - start) * 1e3)
+            wall.append((time.perf_counter() - start) * 1e3)
+            cpu.append((time.process_time() - start_cpu) / concurrency * 1e6)
     finally:
         await close()
-    return samples
+    return {"wall": wall, "cpu": cpu}
 
 
 def async_worker(name: str, url: str, rounds: str, concurrency: str) -> None:
@@ -107,20 +111,24 @@ def async_worker(name: str, url: str, rounds: str, concurrency: str) -> None:
     print(json.dumps(samples))
 
 
-def run_async(url: str, rounds: int, concurrency: int) -> dict[str, list[float]]:
-    """Milliseconds per batch of `concurrency` calls gathered at once, per client per round.
+def run_async(url: str, rounds: int, concurrency: int) -> dict[str, dict[str, list[float]]]:
+    """Per client, per round of `concurrency` calls gathered at once: milliseconds a batch
+    (`wall`) and CPU microseconds a call (`cpu`).
 
     Each client runs alone in a process of its own (one client's connections, garbage and
-    event loop never weigh on another's), in passes that each client starts in turn, so
-    that a machine busy for a while weighs on every client alike.
+    event loop never weigh on another's), in passes that each client starts in turn, so that
+    a machine busy for a while, or one unlucky process, weighs on every client alike.
     """
-    passes = min(rounds, 3)
-    samples: dict[str, list[float]] = {name: [] for name in ASYNC_CLIENTS}
+    passes = min(rounds, 5)
+    samples: dict[str, dict[str, list[float]]] = {
+        name: {"wall": [], "cpu": []} for name in ASYNC_CLIENTS
+    }
     for pass_index in range(passes):
         share = rounds // passes + (1 if pass_index < rounds % passes else 0)
         for name in rotated(pass_index, ASYNC_CLIENTS):
             argv = [sys.executable, "-m", "scripts.bench", "--async-worker", name, url]
             argv += [str(share), str(concurrency)]
             out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-            samples[name] += json.loads(out.splitlines()[-1])
+            for kind, figures in json.loads(out.splitlines()[-1]).items():
+                samples[name][kind] += figures
     return samples

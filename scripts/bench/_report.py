@@ -27,12 +27,16 @@ class Row:
     absolute: bool = False
     # Which ratio the limit applies to, when not absolute.
     against: str = "httpx"
+    # False when the clients' rounds ran in separate processes, not back to back: the ratio
+    # is then of the medians, as no round of one client has a twin of another's.
+    paired: bool = True
 
     def __post_init__(self) -> None:
         # A case measured for chat_image alone shows "-" for the others.
         self.medians = {name: statistics.median(v) for name, v in self.samples.items()}
         # Ratios pair each round's figures (measured back to back, under the same load on a
-        # shared machine) and take the median of the per-round ratios.
+        # shared machine) and take the median of the per-round ratios; unpaired rows compare
+        # medians.
         self.vs_httpx = self._paired("httpx")
         self.vs_openai = self._paired("openai")
         ratio = self.vs_openai if self.against == "openai" else self.vs_httpx
@@ -42,6 +46,8 @@ class Row:
     def _paired(self, other: str) -> float:
         if other not in self.samples:
             return math.nan
+        if not self.paired:
+            return self.medians["chat_image"] / self.medians[other]
         pairs = zip(self.samples["chat_image"], self.samples[other], strict=True)
         return statistics.median(ours / theirs for ours, theirs in pairs)
 
