@@ -114,6 +114,10 @@ class _Reading:
         self._deadline: float | None = timeout
         self._last_data = time.monotonic()
 
+    def limit_to(self, limit: int) -> None:
+        """Bound the body to `limit` bytes instead, before any of it is read."""
+        self._limit = self._left = limit
+
     def feed(self, piece: bytes) -> list[ServerSentEvent]:
         """The events `piece` completes, each to be made a chunk (`chunk`) as it is handed
         out: parsing them all first would hold the first one back."""
@@ -272,7 +276,7 @@ class _StreamBase(Generic[_ChunkT]):
     def _bound(self, max_response_bytes: int, first_event_deadline: Deadline | None) -> Self:
         """This stream, held to its client's `max_response_bytes` and its call's deadline."""
         self._limit = max_response_bytes
-        self._reading = _Reading(self._response, max_response_bytes)
+        self._reading.limit_to(max_response_bytes)  # nothing read yet: no need for a new one
         self._first_event_deadline = first_event_deadline
         return self
 
