@@ -145,9 +145,14 @@ def test_an_attempt_ends_within_its_timeout(trickle: TrickleServer, kind: str) -
 
 @pytest.mark.parametrize("kind", CLIENTS)
 def test_total_timeout_bounds_the_retries(trickle: TrickleServer, kind: str) -> None:
-    # Ten retries of 1 s attempts; the whole call may take 1.5 s: two attempts at most.
+    # Ten retries of 1 s attempts; the whole call may take 1.5 s: two attempts at most, the
+    # second cut by the call's deadline. The wait between them is a fixed 0.1 s: with the
+    # default (0.375-0.5 s) the retry fit before the deadline by 0-0.125 s, and a loaded
+    # machine made it not fit, ending the call with the first attempt's own timeout instead.
+    settings = {"timeout": 1, "max_retries": 10, "total_timeout": 1.5}
+    no_jitter = chat_image.RetryPolicy(initial_delay=0.1, jitter=0)
     with pytest.raises(chat_image.APITimeoutError) as caught:
-        _call(kind, trickle.base_url, {"timeout": 1, "max_retries": 10, "total_timeout": 1.5})
+        _call(kind, trickle.base_url, {**settings, "retry_policy": no_jitter})
     assert 1 <= len(trickle.sent) <= 2, trickle.sent
     assert "1.5 s" in str(caught.value)
 
