@@ -40,10 +40,10 @@ def run(*args: str, url: str | None, cwd: Path, **extra: str) -> subprocess.Comp
     )
 
 
-def popen(*args: str, url: str, cwd: Path) -> subprocess.Popen[str]:
+def popen(*args: str, url: str, cwd: Path, **extra_env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [COMMAND, *args],
-        env=env(url),
+        env=env(url, **extra_env),
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

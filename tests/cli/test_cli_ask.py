@@ -7,6 +7,8 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from chat_image.testing import FakeGateway, Reply
 from cli_kit import png, run
 from completions import completion
@@ -171,10 +173,20 @@ def test_ctrl_c_exits_130(server: FakeGateway, tmp_path):
     from cli_kit import popen
 
     server.default = Reply(fault="hang")
-    process = popen("ask", "hi", "--model", "m", url=server.url, cwd=tmp_path)
+    # PYTHONFAULTHANDLER: on SIGABRT the command prints every thread's stack.
+    process = popen(
+        "ask", "hi", "--model", "m", url=server.url, cwd=tmp_path, PYTHONFAULTHANDLER="1"
+    )
     while server.count == 0 and process.poll() is None:
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        # Seen once in CI, on a heavily loaded machine, and not since: show where the command
+        # was stuck, and leave no process behind to fail the tests after this one.
+        process.send_signal(signal.SIGABRT)
+        _, err = process.communicate(timeout=10)
+        pytest.fail(f"chat-image ask did not exit within 30 s of Ctrl-C; its stacks:\n{err}")
     assert process.returncode == 130
     assert "Traceback" not in err
