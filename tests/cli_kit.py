@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -41,14 +42,27 @@ def run(*args: str, url: str | None, cwd: Path, **extra: str) -> subprocess.Comp
 
 
 def popen(*args: str, url: str, cwd: Path, **extra_env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [COMMAND, *args],
-        env=env(url, **extra_env),
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """The command started as from a terminal, to be signalled: with Ctrl-C (SIGINT) not ignored.
+
+    A test run started in the background (a CI runner, `nox ... &`) has SIGINT ignored, which a
+    child inherits, and Python then never raises KeyboardInterrupt; a handler of ours, unlike
+    an ignored signal, is reset to the default when the child starts.
+    """
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(
+            [COMMAND, *args],
+            env=env(url, **extra_env),
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def png(width: int, height: int, tag: int = 0) -> bytes:

@@ -183,8 +183,8 @@ def test_ctrl_c_exits_130(server: FakeGateway, tmp_path):
     try:
         _, err = process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
-        # Seen once in CI, on a heavily loaded machine, and not since: show where the command
-        # was stuck, and leave no process behind to fail the tests after this one.
+        # Show where the command was stuck (it was once a SIGINT the test run itself ignored,
+        # see `popen`), and leave no process behind to fail the tests after this one.
         process.send_signal(signal.SIGABRT)
         _, err = process.communicate(timeout=10)
         pytest.fail(f"chat-image ask did not exit within 30 s of Ctrl-C; its stacks:\n{err}")
