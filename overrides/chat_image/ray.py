@@ -23,6 +23,7 @@ short message, never an exception that stops the job (nor one that carries the i
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import re
 import threading
@@ -73,6 +74,22 @@ RESULT_COLUMNS: Final = (
 )
 """The columns each output row gains, in this order, after its input columns."""
 
+# Each result column's Arrow type. A batch whose rows all succeeded has its error columns all
+# None, which Arrow would type as null, and a folder of Parquet files Ray writes from such
+# batches and others would not read back as one table; typed, every batch has one schema.
+_ARROW_TYPES: Final = {
+    "status": "string",
+    "content": "string",
+    "finish_reason": "string",
+    "error_type": "string",
+    "error_message": "string",
+    "http_status": "int64",
+    "prompt_tokens": "int64",
+    "completion_tokens": "int64",
+    "latency_s": "float64",
+    "input_hash": "string",
+}
+
 # An error message is for a person reading a table: its first few hundred characters.
 _MESSAGE_CHARS: Final = 300
 # Base64 runs long enough to be image data, and data URLs: never copied into a row.
@@ -102,6 +119,14 @@ class _Runtime:
         self.limiter: Limiter | None = None
 
 
+def _pyarrow() -> Any:
+    """pyarrow when it is installed (Ray Data installs it), else None: the columns stay lists."""
+    try:
+        return importlib.import_module("pyarrow")
+    except ImportError:
+        return None
+
+
 class ChatImageMapper:
     """Answers a batch of rows, one request per row: `mapper({"bytes": [...], "path": [...]})`.
 
@@ -122,8 +147,10 @@ class ChatImageMapper:
       that never fit is an error row.
 
     A batch's output keeps its input columns (less the image column when it holds bytes) and
-    adds `RESULT_COLUMNS`. Raises InvalidInputError for bad arguments, at once, and on the
-    first batch for a missing column or missing credentials: every row would fail alike.
+    adds `RESULT_COLUMNS`: lists, or with pyarrow installed (as Ray Data installs it) pyarrow
+    arrays of fixed types, so that every batch has one schema. Raises InvalidInputError for
+    bad arguments, at once, and on the first batch for a missing column or missing
+    credentials: every row would fail alike.
     """
 
     def __init__(
@@ -219,8 +246,15 @@ class ChatImageMapper:
             for name, column in batch.items()
             if not (name == self.image_column and holds_bytes) and name not in self.result_columns
         }
+        arrow = _pyarrow()
         for name in self.result_columns:
-            out[name] = [row[name] for row in results]
+            values = [row[name] for row in results]
+            kind = _ARROW_TYPES.get(name)
+            out[name] = (
+                values
+                if arrow is None or kind is None
+                else arrow.array(values, type=getattr(arrow, kind)())
+            )
         return out
 
     def close(self) -> None:

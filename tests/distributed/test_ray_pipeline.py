@@ -123,3 +123,29 @@ def test_rate_limits_and_gateway_errors_stay_in_their_rows_through_to_parquet(
     assert sum(status == "ok" for status in statuses.values()) == GOOD - 1
     # The good rows, the refused one once (400 is not retried), and the three 429s.
     assert server.count == GOOD + 3
+
+
+def test_a_batch_with_no_failure_has_the_schema_of_one_with_failures(server: FakeGateway):
+    # Its error columns are all None: untyped, Arrow would make them null columns, and the
+    # Parquet files of two such batches would not read back as one table.
+    import pyarrow as pa
+
+    from cli_kit import png
+
+    def table(images: list[bytes]) -> Any:
+        with ChatImageMapper(
+            model="m", prompt="Describe it.", api_key=API_KEY, base_url=server.url
+        ) as answer:
+            out = answer({"bytes": images, "path": [f"{i}.png" for i in range(len(images))]})
+        return pa.table(out)
+
+    all_ok = table([png(64, 48, 0), png(64, 48, 1)])
+    one_bad = table([png(64, 48, 2), b"this is not a PNG"])
+    assert all_ok.column("error_message").null_count == 2
+    assert all_ok.schema == one_bad.schema
+    assert pa.concat_tables([all_ok, one_bad]).column("status").to_pylist() == [
+        "ok",
+        "ok",
+        "ok",
+        "error",
+    ]
