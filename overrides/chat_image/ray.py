@@ -60,23 +60,10 @@ if TYPE_CHECKING:
 
 __all__ = ["RESULT_COLUMNS", "ChatImageMapper"]
 
-RESULT_COLUMNS: Final = (
-    "status",
-    "content",
-    "finish_reason",
-    "error_type",
-    "error_message",
-    "http_status",
-    "prompt_tokens",
-    "completion_tokens",
-    "latency_s",
-    "input_hash",
-)
-"""The columns each output row gains, in this order, after its input columns."""
-
-# Each result column's Arrow type. A batch whose rows all succeeded has its error columns all
-# None, which Arrow would type as null, and a folder of Parquet files Ray writes from such
-# batches and others would not read back as one table; typed, every batch has one schema.
+# Each result column and its Arrow type, in output order. A batch whose rows all succeeded has
+# its error columns all None, which Arrow would type as null, and a folder of Parquet files
+# Ray writes from such batches and others would not read back as one table; typed, every
+# batch has one schema.
 _ARROW_TYPES: Final = {
     "status": "string",
     "content": "string",
@@ -89,6 +76,9 @@ _ARROW_TYPES: Final = {
     "latency_s": "float64",
     "input_hash": "string",
 }
+
+RESULT_COLUMNS: Final = tuple(_ARROW_TYPES)
+"""The columns each output row gains, in this order, after its input columns."""
 
 # An error message is for a person reading a table: its first few hundred characters.
 _MESSAGE_CHARS: Final = 300
